@@ -1,0 +1,79 @@
+/* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
+ * values are judged, and how they are read from and written to the kernel. */
+#ifndef KATUNE_H
+#define KATUNE_H
+
+#include <stddef.h>
+
+#define KT_PROC_ROOT	"/proc/sys"
+
+/* The keys, in the order tools show them. */
+enum kt_key {
+	KT_TIME,
+	KT_INTVL,
+	KT_PROBES,
+	KT_NKEYS
+};
+
+/* Bit of a key in struct kt_values.mask. */
+#define KT_BIT(k)	(1u << (k))
+#define KT_ALL		(KT_BIT(KT_TIME) | KT_BIT(KT_INTVL) | KT_BIT(KT_PROBES))
+
+/*
+ * Accepted ranges: what a socket accepts for TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT
+ * (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT in the kernel's include/net/tcp.h).
+ */
+#define KT_TIME_MAX	32767
+#define KT_INTVL_MAX	32767
+#define KT_PROBES_MAX	127
+
+/* Longest text of one value, sign and NUL included ("-2147483648"). */
+#define KT_VALUE_LEN	12
+/* Room for any duration kt_format_duration() writes, NUL included. */
+#define KT_DURATION_LEN	32
+
+/*
+ * A set of values. mask says which val[] are meaningful; values read from the kernel may be
+ * outside the accepted ranges (the kernel takes 0 and negative numbers), so they are ints.
+ */
+struct kt_values {
+	unsigned int mask;
+	int val[KT_NKEYS];
+};
+
+/* What went wrong in kt_apply(), filled in whenever it fails after the first write began. */
+struct kt_failure {
+	enum kt_key key;	/* the key whose write failed */
+	int err;		/* why, as a negative errno */
+	unsigned int restored;	/* keys written before the failure and restored since */
+	unsigned int unrestored; /* keys written before the failure that could not be restored */
+	int restore_err;	/* why the first of those could not be restored, or 0 */
+};
+
+/* kt_names.c */
+const char *kt_key_name(enum kt_key key);
+const char *kt_key_option(enum kt_key key);
+int kt_key_min(enum kt_key key);
+int kt_key_max(enum kt_key key);
+int kt_key_is_duration(enum kt_key key);
+int kt_key_from_name(const char *name, enum kt_key *ret_key);
+int kt_key_path(const char *root, enum kt_key key, char *buf, size_t len);
+
+/* kt_value.c */
+int kt_parse_duration(const char *s, int *ret_secs);
+int kt_parse_count(const char *s, int *ret_count);
+int kt_parse_value(enum kt_key key, const char *s, int *ret_val);
+int kt_parse_kernel_int(const char *s, int *ret_val);
+int kt_value_valid(enum kt_key key, int val);
+int kt_values_valid(const struct kt_values *v);
+int kt_detection_time(const struct kt_values *v, long long *ret_secs);
+int kt_format_duration(long long secs, char *buf, size_t len);
+
+/* kt_proc.c */
+int kt_read(const char *root, enum kt_key key, int *ret_val);
+int kt_write(const char *root, enum kt_key key, int val);
+int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
+    struct kt_failure *ret_fail);
+const char *kt_strerror(int err);
+
+#endif

@@ -1,0 +1,117 @@
+/* cli.c: messages, option errors and kernel reads shared by the subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Exactly the SYNOPSIS of man/ka-tune.8. */
+const char *const usage_text =
+	"usage: ka-tune show [--json | --sysctl]\n"
+	"       ka-tune set [--time DUR] [--intvl DUR] [--probes N] [--dry-run]\n"
+	"       ka-tune help | --help | --version\n";
+
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	fputs("ka-tune: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Tell the user that something failed: "ka-tune: <what>: <why>" on stderr. */
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+/* Tell the user how the command line was wrong, then the usage. Returns EXIT_USAGE. */
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Print the usage on stdout, for --help. Returns EXIT_OK. */
+int
+cli_help(void)
+{
+	fputs(usage_text, stdout);
+	return EXIT_OK;
+}
+
+/* Report what getopt_long() (with a leading ':' in its optstring) refused. Returns EXIT_USAGE. */
+int
+cli_bad_option(char *const *argv, int c)
+{
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		return cli_usage_error("%s: %s needs a value", argv[0], opt);
+	return cli_usage_error("%s: unknown option '%s'", argv[0], opt);
+}
+
+/*
+ * Parse the value of a key's option into v (setting its bit in v->mask), or explain on stderr
+ * what was wrong with it and the accepted range. Returns 0 or EXIT_USAGE.
+ */
+int
+cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v)
+{
+	const char *opt = kt_key_option(key);
+	int min = kt_key_min(key), max = kt_key_max(key), r;
+	char maxdur[KT_DURATION_LEN];
+
+	r = kt_parse_value(key, arg, &v->val[key]);
+	if (r == 0) {
+		v->mask |= KT_BIT(key);
+		return 0;
+	}
+	if (!kt_key_is_duration(key)) {
+		cli_error("%s: '%s' is %s; accepted %d..%d", opt, arg,
+		    r == -ERANGE ? "out of range" : "not a plain count", min, max);
+		return EXIT_USAGE;
+	}
+	if (kt_format_duration(max, maxdur, sizeof(maxdur)) < 0)
+		maxdur[0] = '\0';
+	cli_error("%s: '%s' is %s; accepted %d..%d seconds (up to %s)", opt, arg,
+	    r == -ERANGE ? "out of range"
+			 : "not a duration (seconds, or units d h m s as in 90, 10m, 1m30s)",
+	    min, max, maxdur);
+	return EXIT_USAGE;
+}
+
+/*
+ * Read the kernel's values of the keys in mask into *ret. On failure, say which key could not
+ * be read and why. Returns EXIT_OK or EXIT_FAIL.
+ */
+int
+cli_read_kernel(unsigned int mask, struct kt_values *ret)
+{
+	struct kt_values v = { .mask = mask };
+
+	for (int k = 0; k < KT_NKEYS; k++) {
+		int r;
+
+		if (!(mask & KT_BIT(k)))
+			continue;
+		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
+		if (r < 0) {
+			cli_error("%s: cannot read: %s", kt_key_name(k), kt_strerror(r));
+			return EXIT_FAIL;
+		}
+	}
+	*ret = v;
+	return EXIT_OK;
+}

@@ -1,0 +1,28 @@
+/* cli.h: what the subcommands share: exit codes, messages, and reading the kernel's values. */
+#ifndef KT_CLI_H
+#define KT_CLI_H
+
+#include <getopt.h>
+
+#include "katune.h"
+
+/* The only exit codes ka-tune ever returns. */
+enum {
+	EXIT_OK = 0,		/* done */
+	EXIT_FAIL = 1,		/* the operation failed: I/O, permission, the kernel refused */
+	EXIT_USAGE = 2,		/* usage error or invalid value; nothing was changed */
+};
+
+extern const char *const usage_text;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
+int cli_read_kernel(unsigned int mask, struct kt_values *ret);
+int cli_bad_option(char *const *argv, int c);
+int cli_help(void);
+
+int cmd_show(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+
+#endif

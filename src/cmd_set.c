@@ -1,0 +1,99 @@
+/* cmd_set.c: ka-tune set: change the values the kernel uses now, all or nothing. */
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Print "key: old -> new" or "key: old unchanged" for each key to be set. */
+static void
+print_plan(const struct kt_values *old, const struct kt_values *want)
+{
+	for (int k = 0; k < KT_NKEYS; k++) {
+		if (!(want->mask & KT_BIT(k)))
+			continue;
+		if (old->val[k] == want->val[k])
+			printf("%s: %d unchanged\n", kt_key_name(k), old->val[k]);
+		else
+			printf("%s: %d -> %d\n", kt_key_name(k), old->val[k], want->val[k]);
+	}
+}
+
+/* Explain a failed kt_apply(): which key, why, and what was put back (or could not be). */
+static void
+report_failure(const struct kt_values *old, const struct kt_values *want,
+    const struct kt_failure *f)
+{
+	cli_error("%s: cannot set %d: %s", kt_key_name(f->key), want->val[f->key],
+	    kt_strerror(f->err));
+	for (int k = 0; k < KT_NKEYS; k++) {
+		if (f->restored & KT_BIT(k))
+			cli_error("%s: restored to %d", kt_key_name(k), old->val[k]);
+		if (f->unrestored & KT_BIT(k))
+			cli_error("%s: could not restore %d, it stays %d: %s", kt_key_name(k),
+			    old->val[k], want->val[k], kt_strerror(f->restore_err));
+	}
+	if (!f->restored && !f->unrestored)
+		cli_error("nothing was changed");
+}
+
+int
+cmd_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "time", required_argument, NULL, 't' },
+		{ "intvl", required_argument, NULL, 'i' },
+		{ "probes", required_argument, NULL, 'p' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kt_values want = { 0 }, old;
+	struct kt_failure fail = { .err = 0 };
+	int c, r, dry_run = 0, bad = 0;
+
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			bad |= cli_parse_value(KT_TIME, optarg, &want);
+			break;
+		case 'i':
+			bad |= cli_parse_value(KT_INTVL, optarg, &want);
+			break;
+		case 'p':
+			bad |= cli_parse_value(KT_PROBES, optarg, &want);
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'h':
+			return cli_help();
+		default:
+			return cli_bad_option(argv, c);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("set: unexpected argument '%s'", argv[optind]);
+	if (bad)
+		return EXIT_USAGE;
+	if (!want.mask)
+		return cli_usage_error("set: nothing to set: give --time, --intvl or --probes");
+
+	r = cli_read_kernel(want.mask, &old);
+	if (r != EXIT_OK)
+		return r;
+	if (dry_run) {
+		print_plan(&old, &want);
+		fputs("dry run: nothing written\n", stderr);
+		return EXIT_OK;
+	}
+	r = kt_apply(KT_PROC_ROOT, &old, &want, &fail);
+	if (r < 0 && fail.err == 0) {		/* refused before any write */
+		cli_error("set: %s", kt_strerror(r));
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		report_failure(&old, &want, &fail);
+		return EXIT_FAIL;
+	}
+	print_plan(&old, &want);
+	return EXIT_OK;
+}
