@@ -11,7 +11,7 @@ const char *const usage_text =
 	"       ka-tune set [--time DUR] [--intvl DUR] [--probes N] [--dry-run]\n"
 	"       ka-tune help | --help | --version\n";
 
-static void
+static void __attribute__((format(printf, 1, 0)))
 vmessage(const char *fmt, va_list ap)
 {
 	fputs("ka-tune: ", stderr);
