@@ -6,6 +6,11 @@
 #include <stddef.h>
 
 #define KT_PROC_ROOT	"/proc/sys"
+#define KT_CONF_DIR	"/etc/sysctl.d"
+#define KT_CONF_NAME	"90-ka-tune.conf"
+#define KT_CONF_PATH	KT_CONF_DIR "/" KT_CONF_NAME
+/* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
+#define KT_CONF_MAX	(1024 * 1024)
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -50,6 +55,16 @@ struct kt_failure {
 	int restore_err;	/* why the first of those could not be restored, or 0 */
 };
 
+/* What kt_conf_edit() did to a file's text. */
+struct kt_conf_edit {
+	unsigned int present;	/* keys the old text assigned */
+	unsigned int old_int;	/* keys whose (first) old value is an integer, in old[] */
+	int old[KT_NKEYS];
+	unsigned int changed;	/* keys added, taken out, or given another value */
+	int same;		/* the new text is the old one, byte for byte */
+	int empty;		/* the new text holds nothing but blank lines */
+};
+
 /* kt_names.c */
 const char *kt_key_name(enum kt_key key);
 const char *kt_key_option(enum kt_key key);
@@ -75,5 +90,18 @@ int kt_write(const char *root, enum kt_key key, int val);
 int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
     struct kt_failure *ret_fail);
 const char *kt_strerror(int err);
+
+/* kt_conf.c */
+extern const char kt_conf_header[];
+int kt_conf_line_key(const char *line, size_t len, enum kt_key *ret_key, const char **ret_val,
+    size_t *ret_vallen);
+int kt_conf_load(const char *path, char **ret_text, size_t *ret_len);
+int kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **ret_text,
+    size_t *ret_len, struct kt_conf_edit *ret_edit);
+int kt_conf_lock(const char *path, int *ret_fd);
+int kt_conf_save(const char *path, const char *text, size_t len);
+int kt_conf_delete(const char *path);
+int kt_mkdir_parents(const char *dir);
+const char *kt_conf_strerror(int err);
 
 #endif

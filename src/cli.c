@@ -9,6 +9,9 @@
 const char *const usage_text =
 	"usage: ka-tune show [--json | --sysctl]\n"
 	"       ka-tune set [--time DUR] [--intvl DUR] [--probes N] [--dry-run]\n"
+	"       ka-tune persist [--time DUR] [--intvl DUR] [--probes N]\n"
+	"               [--file PATH | --root DIR] [--dry-run]\n"
+	"       ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]\n"
 	"       ka-tune help | --help | --version\n";
 
 static void __attribute__((format(printf, 1, 0)))

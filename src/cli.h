@@ -24,5 +24,6 @@ int cli_help(void);
 
 int cmd_show(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_persist(int argc, char **argv);
 
 #endif

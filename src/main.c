@@ -19,6 +19,7 @@ static const struct command {
 } commands[] = {
 	{ "show", cmd_show, "print the keepalive values the kernel uses now" },
 	{ "set", cmd_set, "change them now, all or nothing" },
+	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot" },
 	{ "help", cmd_help, "print this help" },
 };
 
@@ -31,7 +32,7 @@ cmd_help(int argc, char **argv)
 	fputs(usage_text, stdout);
 	puts("\ncommands:");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-6s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
 	printf("\nvalues:\n"
 	       "  --time DUR    idle time before the first probe, 1..%d seconds\n"
 	       "  --intvl DUR   time between probes, 1..%d seconds\n"

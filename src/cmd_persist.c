@@ -1,0 +1,211 @@
+/* cmd_persist.c: ka-tune persist: write the values to a sysctl.d file so they survive reboot. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct persist {
+	struct kt_values want;		/* what the file is to hold; mask 0 with --remove */
+	const char *path;
+	int dry_run, remove;
+};
+
+/* Print, for each key the edit touched or kept, what happens to its line. */
+static void
+print_plan(FILE *f, const struct kt_values *want, const struct kt_conf_edit *e)
+{
+	for (int k = 0; k < KT_NKEYS; k++) {
+		const char *name = kt_key_name(k);
+		unsigned int bit = KT_BIT(k);
+
+		if (!(want->mask & bit)) {
+			if (e->present & bit)
+				fprintf(f, "%s: removed\n", name);
+		} else if (!(e->present & bit)) {
+			fprintf(f, "%s: %d added\n", name, want->val[k]);
+		} else if (!(e->changed & bit)) {
+			fprintf(f, "%s: %d unchanged\n", name, want->val[k]);
+		} else if (e->old_int & bit) {
+			fprintf(f, "%s: %d -> %d\n", name, e->old[k], want->val[k]);
+		} else {
+			fprintf(f, "%s: ? -> %d\n", name, want->val[k]);
+		}
+	}
+}
+
+/*
+ * Fill in the values not given as options from the running kernel. A value the kernel holds but
+ * we would refuse is not persisted. Returns EXIT_OK, EXIT_FAIL or EXIT_USAGE.
+ */
+static int
+fill_from_kernel(struct kt_values *want)
+{
+	unsigned int missing = KT_ALL & ~want->mask;
+	struct kt_values kern;
+	int r;
+
+	if (!missing)
+		return EXIT_OK;
+	r = cli_read_kernel(missing, &kern);
+	if (r != EXIT_OK)
+		return r;
+	for (int k = 0; k < KT_NKEYS; k++) {
+		if (!(missing & KT_BIT(k)))
+			continue;
+		if (!kt_value_valid(k, kern.val[k])) {
+			cli_error("%s: the running kernel holds %d, outside %d..%d; give %s",
+			    kt_key_name(k), kern.val[k], kt_key_min(k), kt_key_max(k),
+			    kt_key_option(k));
+			return EXIT_USAGE;
+		}
+		want->val[k] = kern.val[k];
+		want->mask |= KT_BIT(k);
+	}
+	return EXIT_OK;
+}
+
+/* Load the file (a missing one is empty), edit it, and write, delete or leave it. */
+static int
+persist(const struct persist *p)
+{
+	char *old = NULL, *new = NULL;
+	size_t oldlen = 0, newlen;
+	struct kt_conf_edit e;
+	const char *result;
+	int r, exists = 1;
+
+	r = kt_conf_load(p->path, &old, &oldlen);
+	if (r == -ENOENT)
+		exists = 0;
+	else if (r < 0) {
+		cli_error("%s: cannot read: %s", p->path, kt_conf_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = kt_conf_edit(exists ? old : "", oldlen, &p->want, &new, &newlen, &e);
+	free(old);
+	if (r < 0) {
+		cli_error("%s: %s", p->path, kt_conf_strerror(r));
+		return EXIT_FAIL;
+	}
+	if (e.same)
+		result = "unchanged";
+	else if (p->remove && e.empty)
+		result = "removed";
+	else
+		result = "changed";
+
+	if (p->dry_run) {
+		/* A short write shows in main()'s check of stdout. */
+		if (!(p->remove && e.empty) && fwrite(new, 1, newlen, stdout) != newlen)
+			newlen = 0;
+		print_plan(stderr, &p->want, &e);
+		fprintf(stderr, "dry run: %s would be %s; nothing written\n", p->path, result);
+		free(new);
+		return EXIT_OK;
+	}
+	r = 0;
+	if (!e.same)
+		r = p->remove && e.empty ? kt_conf_delete(p->path) : kt_conf_save(p->path, new, newlen);
+	free(new);
+	if (r < 0) {
+		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
+		return EXIT_FAIL;
+	}
+	print_plan(stdout, &p->want, &e);
+	printf("%s: %s\n", p->path, result);
+	return EXIT_OK;
+}
+
+int
+cmd_persist(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "time", required_argument, NULL, 't' },
+		{ "intvl", required_argument, NULL, 'i' },
+		{ "probes", required_argument, NULL, 'p' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "remove", no_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct persist p = { .path = KT_CONF_PATH };
+	const char *file = NULL, *root = NULL;
+	char path[PATH_MAX], dir[PATH_MAX];
+	int c, r, bad = 0, lockfd;
+
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			bad |= cli_parse_value(KT_TIME, optarg, &p.want);
+			break;
+		case 'i':
+			bad |= cli_parse_value(KT_INTVL, optarg, &p.want);
+			break;
+		case 'p':
+			bad |= cli_parse_value(KT_PROBES, optarg, &p.want);
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'n':
+			p.dry_run = 1;
+			break;
+		case 'R':
+			p.remove = 1;
+			break;
+		case 'h':
+			return cli_help();
+		default:
+			return cli_bad_option(argv, c);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("persist: unexpected argument '%s'", argv[optind]);
+	if (bad)
+		return EXIT_USAGE;
+	if (file && root)
+		return cli_usage_error("persist: --file and --root exclude each other");
+	if (p.remove && p.want.mask)
+		return cli_usage_error("persist: --remove takes no values");
+	if ((file && !*file) || (root && !*root))
+		return cli_usage_error("persist: --%s needs a non-empty path", file ? "file" : "root");
+
+	dir[0] = '\0';
+	if (file) {
+		p.path = file;
+	} else if (root) {
+		if (snprintf(dir, sizeof(dir), "%s%s", root, KT_CONF_DIR) >= (int)sizeof(dir) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, KT_CONF_NAME) >= (int)sizeof(path))
+			return cli_usage_error("persist: --root '%s': path too long", root);
+		p.path = path;
+	}
+	if (!p.remove) {
+		r = fill_from_kernel(&p.want);
+		if (r != EXIT_OK)
+			return r;
+	}
+	if (p.dry_run)
+		return persist(&p);
+
+	if (dir[0] && (r = kt_mkdir_parents(dir)) < 0) {
+		cli_error("%s: cannot create: %s", dir, kt_conf_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = kt_conf_lock(p.path, &lockfd);
+	if (r < 0) {
+		cli_error("%s: cannot lock its directory: %s", p.path, kt_conf_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = persist(&p);
+	(void)close(lockfd);
+	return r;
+}
