@@ -46,14 +46,6 @@ cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* Print the usage on stdout, for --help. Returns EXIT_OK. */
-int
-cli_help(void)
-{
-	fputs(usage_text, stdout);
-	return EXIT_OK;
-}
-
 /* Report what getopt_long() (with a leading ':' in its optstring) refused. Returns EXIT_USAGE. */
 int
 cli_bad_option(char *const *argv, int c)

@@ -102,6 +102,7 @@ persist(const struct persist *p)
 		/* A short write shows in main()'s check of stdout. */
 		if (!(p->remove && e.empty) && fwrite(new, 1, newlen, stdout) != newlen)
 			newlen = 0;
+		fflush(stdout);		/* the content first where both go to one file */
 		print_plan(stderr, &p->want, &e);
 		fprintf(stderr, "dry run: %s would be %s; nothing written\n", p->path, result);
 		free(new);

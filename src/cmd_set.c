@@ -82,6 +82,7 @@ cmd_set(int argc, char **argv)
 		return r;
 	if (dry_run) {
 		print_plan(&old, &want);
+		fflush(stdout);		/* the plan first where both go to one file */
 		fputs("dry run: nothing written\n", stderr);
 		return EXIT_OK;
 	}

@@ -160,10 +160,11 @@ kt_strerror(int err)
 	switch (-err) {
 	case EACCES:
 	case EPERM:
-		return "permission denied (changing sysctls needs root)";
+		return "permission denied (changing sysctls needs root or CAP_NET_ADMIN)";
 	case EROFS:
-		return "read-only file system (/proc/sys is read-only, as in a container: "
-		       "set a container's values through its runtime, e.g. docker run --sysctl)";
+		return "read-only file system (/proc/sys is read-only, as in a container: set a "
+		       "container's values through its runtime: docker run --sysctl, or a "
+		       "Kubernetes pod's securityContext.sysctls)";
 	case ENOENT:
 		return "no such key (this kernel or network namespace does not have it)";
 	case EINVAL:

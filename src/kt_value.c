@@ -139,7 +139,7 @@ kt_parse_value(enum kt_key key, const char *s, int *ret_val)
 /*
  * Parse an integer as the kernel prints it in /proc/sys: an optional minus, decimal digits and
  * one optional newline. Returns 0 and sets *ret_val, or -EINVAL for anything else (-ERANGE when
- * it does not fit an int).
+ * it is longer than any int, leading zeros included, or does not fit one).
  */
 int
 kt_parse_kernel_int(const char *s, int *ret_val)

@@ -23,25 +23,36 @@ static const struct command {
 	{ "help", cmd_help, "print this help" },
 };
 
-/* The usage, what each command does, and what the values and exit codes mean. */
-static int
-cmd_help(int argc, char **argv)
+/* Print the usage, what each command does, and what the values and exit codes mean. */
+int
+cli_help(void)
 {
-	(void)argc;
-	(void)argv;
 	fputs(usage_text, stdout);
 	puts("\ncommands:");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
-	printf("\nvalues:\n"
+	printf("\nvalues (set, persist):\n"
 	       "  --time DUR    idle time before the first probe, 1..%d seconds\n"
 	       "  --intvl DUR   time between probes, 1..%d seconds\n"
 	       "  --probes N    unanswered probes before the peer is dead, 1..%d\n"
 	       "  DUR is seconds (600) or units d h m s, largest first (10m, 1m30s, 2h)\n"
+	       "\npersist writes " KT_CONF_PATH ", values not given taken from the kernel:\n"
+	       "  --file PATH   write PATH instead\n"
+	       "  --root DIR    write DIR" KT_CONF_PATH " (an image tree)\n"
+	       "  --remove      take the three keys out (the file too, if nothing else is left)\n"
+	       "  --dry-run     print the new content, write nothing\n"
 	       "\nexit status: 0 done, 1 the operation failed, 2 usage error or invalid value\n"
 	       "see ka-tune(8)\n",
 	    KT_TIME_MAX, KT_INTVL_MAX, KT_PROBES_MAX);
 	return EXIT_OK;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage_error("help: unexpected argument '%s'", argv[1]);
+	return cli_help();
 }
 
 static int
@@ -52,6 +63,8 @@ run(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
+		if (argc > 2)
+			return cli_usage_error("--version: unexpected argument '%s'", argv[2]);
 		puts("ka-tune " KT_VERSION);
 		return EXIT_OK;
 	}

@@ -1,103 +1,10 @@
 #!/bin/sh
-# tests/cli.sh: the built ka-tune, end to end, against the real kernel in a private network and
-# mount namespace. It never writes the host's /proc/sys or /etc: it re-runs itself under
-# `unshare -n -m` and checks afterwards that the host's values did not move.
+# tests/cli.sh: ka-tune show and set, end to end, against the real kernel in private network and
+# mount namespaces (tests/lib.sh makes them and checks the host did not move).
 # usage: sh tests/cli.sh path/to/ka-tune
 set -u
 
-[ $# -eq 1 ] || { echo "usage: sh tests/cli.sh path/to/ka-tune" >&2; exit 2; }
-bin=$(realpath "$1") || exit 2
-here=$(cd "$(dirname "$0")" && pwd)
-keys="tcp_keepalive_time tcp_keepalive_intvl tcp_keepalive_probes"
-ipv4=/proc/sys/net/ipv4
-
-host_values() {
-	for k in $keys; do cat "$ipv4/$k"; done
-}
-
-if [ "${KT_CLI_IN_NS:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ] || ! unshare -n -m true 2>/dev/null; then
-		echo "SKIP: tests/cli.sh needs root and unshare -n -m (private namespaces); not run"
-		exit 0
-	fi
-	before=$(host_values)
-	KT_CLI_IN_NS=1 unshare -n -m --propagation private sh "$here/cli.sh" "$bin"
-	rc=$?
-	after=$(host_values)
-	if [ "$before" != "$after" ]; then
-		echo "FAIL: the host's keepalive values changed during the tests" >&2
-		exit 1
-	fi
-	exit $rc
-fi
-
-# --- inside the private namespaces from here on ---------------------------------------------
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-out=$tmp/out
-err=$tmp/err
-passed=0
-failed=0
-current=
-
-fail() {
-	echo "FAIL: $current: $*" >&2
-	echo "  stdout: $(cat "$out")" >&2
-	echo "  stderr: $(cat "$err")" >&2
-	failed=$((failed + 1))
-	current_failed=1
-}
-
-# run RC ARGS...: run ka-tune with ARGS, expect exit status RC.
-run() {
-	want=$1
-	shift
-	"$bin" "$@" >"$out" 2>"$err"
-	got=$?
-	[ "$got" -eq "$want" ] || fail "ka-tune $* exited $got, expected $want"
-}
-
-# as_nobody RC ARGS...: the same, as uid/gid 65534 without groups.
-as_nobody() {
-	want=$1
-	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/bin/ka-tune" "$@" >"$out" 2>"$err"
-	got=$?
-	[ "$got" -eq "$want" ] || fail "(as nobody) ka-tune $* exited $got, expected $want"
-}
-
-out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
-err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
-out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }
-out_empty() { [ ! -s "$out" ] || fail "stdout is not empty"; }
-err_empty() { [ ! -s "$err" ] || fail "stderr is not empty"; }
-
-# values_are T I P: the kernel (this namespace) holds exactly these.
-values_are() {
-	got="$(cat $ipv4/tcp_keepalive_time) $(cat $ipv4/tcp_keepalive_intvl)"
-	got="$got $(cat $ipv4/tcp_keepalive_probes)"
-	[ "$got" = "$*" ] || fail "kernel holds '$got', expected '$*'"
-}
-
-reset() {
-	echo 7200 >$ipv4/tcp_keepalive_time
-	echo 75 >$ipv4/tcp_keepalive_intvl
-	echo 9 >$ipv4/tcp_keepalive_probes
-}
-
-# t NAME: start a test case.
-t() {
-	[ -z "$current" ] || finish
-	current=$1
-	current_failed=0
-	reset
-}
-
-finish() {
-	[ "$current_failed" -eq 0 ] && passed=$((passed + 1))
-	current=
-}
+. "$(dirname "$0")/lib.sh"
 
 # --- show ----------------------------------------------------------------------------------
 
@@ -229,7 +136,7 @@ err_has "nothing to set"
 
 t "usage errors exit 2 and print the usage on stderr"
 for args in "" "bogus" "--bogus" "show extra" "show --bogus" "set --time" "set --time 5 extra" \
-    "set -x"; do
+    "set -x" "help extra" "--help extra" "--version extra" "persist extra"; do
 	# shellcheck disable=SC2086
 	run 2 $args
 	err_has "usage: ka-tune show"
@@ -237,10 +144,11 @@ for args in "" "bogus" "--bogus" "show extra" "show --bogus" "set --time" "set -
 done
 
 t "--help, help, set --help and --version exit 0 on stdout"
-for args in "--help" "-h" "help" "show --help" "set --help"; do
+for args in "--help" "-h" "help" "show --help" "set --help" "persist --help"; do
 	# shellcheck disable=SC2086
 	run 0 $args
 	out_has "usage: ka-tune show [--json | --sysctl]"
+	out_has "exit status: 0 done, 1 the operation failed, 2 usage error or invalid value"
 	err_empty
 done
 run 0 --version
@@ -259,6 +167,18 @@ out_empty
 values_are 100 75 9
 umount $ipv4/tcp_keepalive_intvl
 
+t "a restore that fails too is reported, naming the value left behind"
+mount --bind $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_intvl &&
+    mount -o remount,bind,ro $ipv4/tcp_keepalive_intvl || fail "cannot make intvl read-only"
+# The third open of the time file (read, write, restore) fails.
+strace -o /dev/null -P $ipv4/tcp_keepalive_time -e trace=openat \
+    -e inject=openat:error=EIO:when=3 "$bin" set --time 300 --intvl 30 >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "set with a failing restore did not exit 1"
+err_has "net.ipv4.tcp_keepalive_intvl: cannot set 30: read-only file system"
+err_has "net.ipv4.tcp_keepalive_time: could not restore 7200, it stays 300: Input/output error"
+values_are 300 75 9
+umount $ipv4/tcp_keepalive_intvl
+
 t "a read-only /proc/sys (a container) fails with its own message and changes nothing"
 mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys ||
     fail "cannot make /proc/sys read-only"
@@ -272,7 +192,6 @@ umount /proc/sys
 values_are 7200 75 9
 
 t "a user who is not root is told so, and nothing changes"
-mkdir -p "$tmp/bin" && cp "$bin" "$tmp/bin/ka-tune" && chmod 755 "$tmp" "$tmp/bin"
 as_nobody 1 set --time 300 --intvl 30
 err_has "net.ipv4.tcp_keepalive_time: cannot set 300: permission denied"
 err_has "nothing was changed"
@@ -293,6 +212,4 @@ t "output that cannot be written is a failure (exit 1), not silence"
 [ $? -eq 1 ] || fail "show >/dev/full did not exit 1"
 err_has "write error"
 
-finish
-echo "cli.sh: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+done_testing

@@ -1,0 +1,113 @@
+# tests/lib.sh: the harness the end-to-end scripts source. It re-runs the calling script inside
+# private network and mount namespaces (never touching the host's /proc/sys or /etc), checks the
+# host's values did not move, and gives the script run/assert helpers and a summary line.
+# usage, at the top of a script:  . "$(dirname "$0")/lib.sh"  (with the ka-tune path as $1)
+
+[ $# -eq 1 ] || { echo "usage: sh $0 path/to/ka-tune" >&2; exit 2; }
+bin=$(realpath "$1") || exit 2
+script=$(realpath "$0")
+name=${script##*/}
+ipv4=/proc/sys/net/ipv4
+
+host_state() {
+	cat $ipv4/tcp_keepalive_time $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes
+	ls -la --time-style=full-iso /etc/sysctl.d 2>&1
+}
+
+if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
+	if [ "$(id -u)" -ne 0 ] || ! unshare -n -m true 2>/dev/null; then
+		echo "SKIP: $name needs root and unshare -n -m (private namespaces); not run"
+		exit 0
+	fi
+	before=$(host_state)
+	KT_TEST_IN_NS=1 unshare -n -m --propagation private sh "$script" "$bin"
+	rc=$?
+	after=$(host_state)
+	if [ "$before" != "$after" ]; then
+		echo "FAIL: $name: the host's keepalive values or /etc/sysctl.d changed" >&2
+		exit 1
+	fi
+	exit $rc
+fi
+
+# --- inside the private namespaces from here on ---------------------------------------------
+
+tmp=$(mktemp -d) || exit 1
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+err=$tmp/err
+: >"$out"
+: >"$err"
+passed=0
+failed=0
+current=
+current_failed=0
+
+# A copy of the binary that uid 65534 may run, whatever the checkout's permissions.
+mkdir -p "$tmp/bin" && cp "$bin" "$tmp/bin/ka-tune" && chmod 755 "$tmp/bin" || exit 1
+
+fail() {
+	echo "FAIL: $name: $current: $*" >&2
+	echo "  stdout: $(cat "$out")" >&2
+	echo "  stderr: $(cat "$err")" >&2
+	failed=$((failed + 1))
+	current_failed=1
+}
+
+# run RC ARGS...: run ka-tune with ARGS, expect exit status RC.
+run() {
+	want=$1
+	shift
+	"$bin" "$@" >"$out" 2>"$err"
+	got=$?
+	[ "$got" -eq "$want" ] || fail "ka-tune $* exited $got, expected $want"
+}
+
+# as_nobody RC ARGS...: the same, as uid/gid 65534 without groups.
+as_nobody() {
+	want=$1
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/bin/ka-tune" "$@" >"$out" 2>"$err"
+	got=$?
+	[ "$got" -eq "$want" ] || fail "(as nobody) ka-tune $* exited $got, expected $want"
+}
+
+out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
+err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
+out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }
+out_empty() { [ ! -s "$out" ] || fail "stdout is not empty"; }
+err_empty() { [ ! -s "$err" ] || fail "stderr is not empty"; }
+
+# values_are T I P: the kernel (this namespace) holds exactly these.
+values_are() {
+	got="$(cat $ipv4/tcp_keepalive_time) $(cat $ipv4/tcp_keepalive_intvl)"
+	got="$got $(cat $ipv4/tcp_keepalive_probes)"
+	[ "$got" = "$*" ] || fail "kernel holds '$got', expected '$*'"
+}
+
+reset() {
+	echo 7200 >$ipv4/tcp_keepalive_time
+	echo 75 >$ipv4/tcp_keepalive_intvl
+	echo 9 >$ipv4/tcp_keepalive_probes
+}
+
+# t NAME: start a test case, with the kernel back at its defaults.
+t() {
+	[ -z "$current" ] || finish
+	current=$1
+	current_failed=0
+	reset
+}
+
+finish() {
+	[ "$current_failed" -eq 0 ] && passed=$((passed + 1))
+	current=
+}
+
+# done_testing: close the last case and print the summary line; the script's exit status.
+done_testing() {
+	[ -z "$current" ] || finish
+	echo "$name: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}

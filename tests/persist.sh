@@ -1,0 +1,265 @@
+#!/bin/sh
+# tests/persist.sh: ka-tune persist, end to end, in private network and mount namespaces with a
+# tmpfs over /etc/sysctl.d: the file it writes, what the real loaders make of it, idempotence,
+# foreign lines, umask, symlinks, injected I/O failures, permissions and concurrent runs.
+# usage: sh tests/persist.sh path/to/ka-tune
+set -u
+
+. "$(dirname "$0")/lib.sh"
+
+conf=/etc/sysctl.d/90-ka-tune.conf
+header="# ka-tune(8) manages the net.ipv4.tcp_keepalive_* lines of this file; others are kept."
+systemd_sysctl=/lib/systemd/systemd-sysctl
+
+mkdir -p /etc/sysctl.d && mount -t tmpfs -o mode=0755 none /etc/sysctl.d ||
+    { echo "FAIL: $name: cannot mount a tmpfs over /etc/sysctl.d" >&2; exit 1; }
+
+file_is() { [ "$(cat "$1")" = "$2" ] || fail "$1 is not: $2 (it is: $(cat "$1" 2>&1))"; }
+no_temp_files() {
+	left=$(find "$1" -name '.*.??????' 2>/dev/null)
+	[ -z "$left" ] || fail "temp files left behind: $left"
+}
+# stamp FILE: its inode and modification time, to the nanosecond.
+stamp() { stat -c '%i %y' "$1"; }
+
+# The sysctl.d text of three values, as persist writes a new file.
+text() {
+	printf '%s\nnet.ipv4.tcp_keepalive_time = %s\nnet.ipv4.tcp_keepalive_intvl = %s\n' \
+	    "$header" "$1" "$2"
+	printf 'net.ipv4.tcp_keepalive_probes = %s' "$3"
+}
+
+t_persist() {
+	t "$1"
+	rm -rf /etc/sysctl.d/* /etc/sysctl.d/.[!.]* 2>/dev/null
+}
+
+# --- what is written -----------------------------------------------------------------------
+
+t_persist "persist writes the running values to /etc/sysctl.d/90-ka-tune.conf"
+run 0 persist
+out_is "net.ipv4.tcp_keepalive_time: 7200 added
+net.ipv4.tcp_keepalive_intvl: 75 added
+net.ipv4.tcp_keepalive_probes: 9 added
+$conf: changed"
+file_is $conf "$(text 7200 75 9)"
+[ "$(stat -c %a $conf)" = 644 ] || fail "mode is $(stat -c %a $conf), not 644"
+
+t_persist "set then persist saves what was set"
+run 0 set --time 10m --intvl 1m --probes 5
+run 0 persist
+file_is $conf "$(text 600 60 5)"
+
+t_persist "options override the running values and are not applied now"
+run 0 persist --time 300 --probes 4
+file_is $conf "$(text 300 75 4)"
+values_are 7200 75 9
+
+t_persist "the file is applied the same by procps sysctl -p and by systemd-sysctl"
+run 0 persist --time 5m --intvl 45 --probes 6
+sysctl -q -p $conf || fail "sysctl -p $conf failed"
+values_are 300 45 6
+reset
+if [ -x $systemd_sysctl ]; then
+	$systemd_sysctl $conf || fail "systemd-sysctl $conf failed"
+	values_are 300 45 6
+else
+	fail "no $systemd_sysctl to check the file with"
+fi
+
+t_persist "a fresh network namespace that loads the file gets its values"
+run 0 persist --time 400 --intvl 40 --probes 4
+got=$(unshare -n sh -c "sysctl -q -p $conf && cat $ipv4/tcp_keepalive_time $ipv4/tcp_keepalive_intvl \
+    $ipv4/tcp_keepalive_probes" | tr '\n' ' ')
+[ "$got" = "400 40 4 " ] || fail "procps in a new netns got '$got'"
+got=$(unshare -n sh -c "$systemd_sysctl $conf && cat $ipv4/tcp_keepalive_time \
+    $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes" | tr '\n' ' ')
+[ "$got" = "400 40 4 " ] || fail "systemd-sysctl in a new netns got '$got'"
+
+t_persist "mode 0644 whatever the umask"
+(umask 077 && "$bin" persist >"$out" 2>"$err") || fail "persist under umask 077 failed"
+[ "$(stat -c %a $conf)" = 644 ] || fail "mode under umask 077 is $(stat -c %a $conf)"
+(umask 0 && "$bin" persist --time 99 >"$out" 2>"$err") || fail "persist under umask 0 failed"
+[ "$(stat -c %a $conf)" = 644 ] || fail "mode under umask 0 is $(stat -c %a $conf)"
+
+# --- idempotence and editing ---------------------------------------------------------------
+
+t_persist "a second run with the same values leaves the file untouched"
+run 0 persist --time 600
+before=$(stamp $conf)
+sleep 0.05
+run 0 persist --time 600
+out_is "net.ipv4.tcp_keepalive_time: 600 unchanged
+net.ipv4.tcp_keepalive_intvl: 75 unchanged
+net.ipv4.tcp_keepalive_probes: 9 unchanged
+$conf: unchanged"
+[ "$(stamp $conf)" = "$before" ] || fail "inode or mtime changed: $before -> $(stamp $conf)"
+
+t_persist "a changed value is updated in place and reported"
+run 0 persist --time 600
+run 0 persist --time 900
+out_has "net.ipv4.tcp_keepalive_time: 600 -> 900"
+out_has "$conf: changed"
+file_is $conf "$(text 900 75 9)"
+
+t_persist "foreign lines are kept byte for byte, our keys assigned exactly once"
+printf '# local settings\r\n\nkernel.pid_max = 65536\n; old comment\n' >$conf
+printf '  -net/ipv4/tcp_keepalive_probes\t=  3 \nnet.ipv4.tcp_keepalive_time=5\n' >>$conf
+printf 'net.ipv4.tcp_keepalive_* = 77\nnet.ipv4.tcp_keepalive_time = 6' >>$conf
+run 0 persist --time 600 --intvl 60 --probes 7
+out_has "net.ipv4.tcp_keepalive_time: 5 -> 600"
+out_has "net.ipv4.tcp_keepalive_intvl: 60 added"
+out_has "net.ipv4.tcp_keepalive_probes: 3 -> 7"
+expect=$(printf '%s\n# local settings\r\n\nkernel.pid_max = 65536\n; old comment\n' "$header"
+    printf 'net.ipv4.tcp_keepalive_probes = 7\nnet.ipv4.tcp_keepalive_time = 600\n'
+    printf 'net.ipv4.tcp_keepalive_* = 77\nnet.ipv4.tcp_keepalive_intvl = 60')
+file_is $conf "$expect"
+for k in time intvl probes; do
+	n=$(grep -c "^net.ipv4.tcp_keepalive_$k = " $conf)
+	[ "$n" -eq 1 ] || fail "tcp_keepalive_$k assigned $n times"
+done
+
+t_persist "--remove takes our keys out and keeps the rest"
+printf 'kernel.pid_max = 65536\n' >$conf
+run 0 persist --time 600
+run 0 persist --remove
+out_has "net.ipv4.tcp_keepalive_time: removed"
+out_has "$conf: changed"
+file_is $conf "kernel.pid_max = 65536"
+
+t_persist "--remove deletes a file that holds nothing else; again is unchanged"
+run 0 persist
+run 0 persist --remove
+out_has "$conf: removed"
+[ ! -e $conf ] || fail "$conf still exists"
+run 0 persist --remove
+out_is "$conf: unchanged"
+
+t_persist "--dry-run prints the new content and writes nothing"
+run 0 persist --dry-run --time 600
+out_is "$(text 600 75 9)"
+err_has "net.ipv4.tcp_keepalive_time: 600 added"
+err_has "dry run: $conf would be changed; nothing written"
+[ ! -e $conf ] || fail "--dry-run wrote $conf"
+run 0 persist
+before=$(stamp $conf)
+run 0 persist --dry-run --remove
+out_empty
+err_has "would be removed"
+[ "$(stamp $conf)" = "$before" ] || fail "--dry-run --remove touched $conf"
+
+# --- other targets -------------------------------------------------------------------------
+
+t_persist "--root writes under an image tree, creating the directories"
+run 0 persist --root "$tmp/image" --time 600
+file_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf" "$(text 600 75 9)"
+out_has "$tmp/image/etc/sysctl.d/90-ka-tune.conf: changed"
+[ ! -e $conf ] || fail "--root also wrote $conf"
+
+t_persist "--file names another target"
+run 0 persist --file "$tmp/other.conf" --probes 3
+file_is "$tmp/other.conf" "$(text 7200 75 3)"
+run 1 persist --file "$tmp/no/such/dir/x.conf"
+err_has "$tmp/no/such/dir/x.conf: cannot lock its directory: No such file or directory"
+
+t_persist "a symlinked target is refused, the link and its target kept"
+printf 'kernel.pid_max = 65536\n' >"$tmp/real.conf"
+ln -s "$tmp/real.conf" $conf
+run 1 persist
+err_has "$conf: cannot read: is a symbolic link"
+[ -L $conf ] || fail "the symlink was replaced"
+file_is "$tmp/real.conf" "kernel.pid_max = 65536"
+
+t_persist "a directory in the target's place is refused"
+mkdir $conf
+run 1 persist
+err_has "is a directory"
+
+# --- refusals and failures -----------------------------------------------------------------
+
+t_persist "bad values and bad usage exit 2 and write nothing"
+run 2 persist --time 0
+err_has "--time: '0' is out of range; accepted 1..32767 seconds"
+run 2 persist --probes 1x
+run 2 persist --remove --time 5
+err_has "--remove takes no values"
+run 2 persist --file a --root b
+err_has "exclude each other"
+run 2 persist --root ""
+run 2 persist extra
+[ -z "$(ls -A /etc/sysctl.d)" ] || fail "a refused run wrote to /etc/sysctl.d"
+
+t_persist "a running value outside the accepted range is not persisted"
+echo 0 >$ipv4/tcp_keepalive_time
+run 2 persist
+err_has "net.ipv4.tcp_keepalive_time: the running kernel holds 0, outside 1..32767; give --time"
+[ ! -e $conf ] || fail "wrote $conf"
+run 0 persist --time 600
+file_is $conf "$(text 600 75 9)"
+
+t_persist "a failed rename leaves the old file and no temp file"
+run 0 persist --time 600
+before=$(stamp $conf)
+strace -f -o /dev/null -e trace=rename -e inject=rename:error=EIO "$bin" persist --time 900 \
+    >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist with a failing rename did not exit 1"
+err_has "$conf: cannot write: Input/output error"
+out_empty
+[ "$(stamp $conf)" = "$before" ] || fail "the old file was touched"
+file_is $conf "$(text 600 75 9)"
+no_temp_files /etc/sysctl.d
+
+t_persist "a failed fsync leaves the old file and no temp file"
+run 0 persist --time 600
+strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
+    --time 900 >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist with a failing fsync did not exit 1"
+err_has "cannot write: Input/output error"
+file_is $conf "$(text 600 75 9)"
+no_temp_files /etc/sysctl.d
+
+t_persist "a failed write (disk full) leaves the old file and no temp file"
+run 0 persist --time 600
+strace -f -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when=1 "$bin" persist \
+    --time 900 >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist with a failing write did not exit 1"
+err_has "cannot write: No space left on device"
+file_is $conf "$(text 600 75 9)"
+no_temp_files /etc/sysctl.d
+
+t_persist "a read-only /etc/sysctl.d fails with exit 1 and says so"
+run 0 persist --time 600
+mount -o remount,ro /etc/sysctl.d || fail "cannot remount read-only"
+run 1 persist --time 900
+err_has "$conf: cannot write: read-only file system"
+mount -o remount,rw /etc/sysctl.d
+file_is $conf "$(text 600 75 9)"
+
+t_persist "a user who is not root is told so"
+run 0 persist --time 600
+as_nobody 1 persist --time 900
+err_has "$conf: cannot write: permission denied (writing it needs root)"
+file_is $conf "$(text 600 75 9)"
+no_temp_files /etc/sysctl.d
+
+t_persist "20 concurrent runs leave one valid file, no duplicates and no temp files"
+printf 'kernel.pid_max = 65536\n' >$conf
+i=1
+while [ $i -le 20 ]; do
+	"$bin" persist --time $((100 + i)) --probes $((i % 9 + 1)) >/dev/null 2>"$tmp/err.$i" &
+	i=$((i + 1))
+done
+wait
+cat "$tmp"/err.* >"$err"
+err_empty
+[ "$(grep -c '^kernel.pid_max = 65536$' $conf)" -eq 1 ] || fail "foreign line lost or doubled"
+[ "$(grep -cxF "$header" $conf)" -eq 1 ] || fail "header not exactly once"
+for k in time intvl probes; do
+	n=$(grep -c "^net.ipv4.tcp_keepalive_$k = " $conf)
+	[ "$n" -eq 1 ] || fail "tcp_keepalive_$k assigned $n times"
+done
+[ "$(wc -l <$conf)" -eq 5 ] || fail "$conf has $(wc -l <$conf) lines, not 5"
+no_temp_files /etc/sysctl.d
+sysctl -q -p $conf || fail "the result does not load"
+
+done_testing
