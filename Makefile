@@ -74,6 +74,7 @@ check-unit: $(TESTS)
 check-cli: $(BIN)
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
+	$(Q)sh tests/netns.sh ./$(BIN)
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \

@@ -9,6 +9,7 @@
 #define KT_CONF_DIR	"/etc/sysctl.d"
 #define KT_CONF_NAME	"90-ka-tune.conf"
 #define KT_CONF_PATH	KT_CONF_DIR "/" KT_CONF_NAME
+#define KT_NETNS_DIR	"/run/netns"
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
 
@@ -65,6 +66,13 @@ struct kt_conf_edit {
 	int empty;		/* the new text holds nothing but blank lines */
 };
 
+/* A network namespace found by kt_netns_list(). */
+struct kt_netns {
+	unsigned long long dev, ino;	/* its identity: nsfs device and inode */
+	char name[256];			/* its first name in KT_NETNS_DIR, or "" */
+	long pid;			/* the lowest pid of a process in it, or 0 */
+};
+
 /* kt_names.c */
 const char *kt_key_name(enum kt_key key);
 const char *kt_key_option(enum kt_key key);
@@ -103,5 +111,14 @@ int kt_conf_save(const char *path, const char *text, size_t len);
 int kt_conf_delete(const char *path);
 int kt_mkdir_parents(const char *dir);
 const char *kt_conf_strerror(int err);
+
+/* kt_netns.c */
+int kt_netns_open(const char *spec, int *ret_fd);
+int kt_netns_open_pid(long pid, int *ret_fd);
+int kt_netns_enter(int fd);
+int kt_netns_list(struct kt_netns **ret_list, size_t *ret_n, unsigned int *ret_unseen);
+int kt_netns_reopen(const struct kt_netns *ns, int *ret_fd);
+int kt_netns_is_current(const struct kt_netns *ns);
+const char *kt_netns_strerror(int err);
 
 #endif

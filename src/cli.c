@@ -7,8 +7,10 @@
 
 /* Exactly the SYNOPSIS of man/ka-tune.8. */
 const char *const usage_text =
-	"usage: ka-tune show [--json | --sysctl]\n"
-	"       ka-tune set [--time DUR] [--intvl DUR] [--probes N] [--dry-run]\n"
+	"usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]\n"
+	"       ka-tune show --all-netns [--json]\n"
+	"       ka-tune [--netns NAME|PATH | --pid PID] set [--time DUR] [--intvl DUR]\n"
+	"               [--probes N] [--dry-run]\n"
 	"       ka-tune persist [--time DUR] [--intvl DUR] [--probes N]\n"
 	"               [--file PATH | --root DIR] [--dry-run]\n"
 	"       ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]\n"
@@ -109,4 +111,22 @@ cli_read_kernel(unsigned int mask, struct kt_values *ret)
 	}
 	*ret = v;
 	return EXIT_OK;
+}
+
+/* Print s as a JSON string, quoted and escaped. */
+void
+cli_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
 }

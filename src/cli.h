@@ -21,6 +21,7 @@ int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
 int cli_read_kernel(unsigned int mask, struct kt_values *ret);
 int cli_bad_option(char *const *argv, int c);
 int cli_help(void);
+void cli_json_string(const char *s);
 
 int cmd_show(int argc, char **argv);
 int cmd_set(int argc, char **argv);

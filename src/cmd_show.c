@@ -1,5 +1,7 @@
 /* cmd_show.c: ka-tune show: print the values the kernel uses now. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -70,18 +72,128 @@ show_json(const struct kt_values *v)
 	puts("]}");
 }
 
+/* Enter namespace ns unless the thread is there already. Returns 0 or a negative errno. */
+static int
+enter_listed(const struct kt_netns *ns)
+{
+	int fd, r;
+
+	r = kt_netns_is_current(ns);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = kt_netns_reopen(ns, &fd);
+	if (r < 0)
+		return r;
+	r = kt_netns_enter(fd);
+	(void)close(fd);
+	return r;
+}
+
+/* Read the three values in namespace ns, saying on stderr what failed. */
+static int
+read_in_netns(const struct kt_netns *ns, struct kt_values *ret)
+{
+	struct kt_values v = { .mask = KT_ALL };
+	int r;
+
+	r = enter_listed(ns);
+	if (r < 0) {
+		cli_error("netns %llu %s: cannot enter: %s", ns->ino, ns->name, kt_netns_strerror(r));
+		return EXIT_FAIL;
+	}
+	for (int k = 0; k < KT_NKEYS; k++) {
+		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
+		if (r < 0) {
+			cli_error("netns %llu %s: %s: cannot read: %s", ns->ino, ns->name,
+			    kt_key_name(k), kt_strerror(r));
+			return EXIT_FAIL;
+		}
+	}
+	*ret = v;
+	return EXIT_OK;
+}
+
+/* One row of show --all-netns, as text or as a JSON object. */
+static void
+show_netns_row(const struct kt_netns *ns, const struct kt_values *v, enum format format,
+    int first)
+{
+	char pid[24] = "-";
+
+	if (format != FORMAT_JSON) {
+		if (ns->pid)
+			(void)snprintf(pid, sizeof(pid), "%ld", ns->pid);
+		printf("%-12llu %-16s %-8s %6d %6d %6d\n", ns->ino, ns->name[0] ? ns->name : "-",
+		    pid, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES]);
+		return;
+	}
+	printf("%s{\"netns\": %llu, \"name\": ", first ? "" : ",\n ", ns->ino);
+	if (ns->name[0])
+		cli_json_string(ns->name);
+	else
+		fputs("null", stdout);
+	if (ns->pid)
+		printf(", \"pid\": %ld", ns->pid);
+	else
+		fputs(", \"pid\": null", stdout);
+	printf(", \"%s\": %d, \"%s\": %d, \"%s\": %d}", json_names[KT_TIME], v->val[KT_TIME],
+	    json_names[KT_INTVL], v->val[KT_INTVL], json_names[KT_PROBES], v->val[KT_PROBES]);
+}
+
+/*
+ * show --all-netns: one row a network namespace (named ones and those of processes). A
+ * namespace whose values cannot be read is reported and makes the exit status 1.
+ */
+static int
+show_all(enum format format)
+{
+	struct kt_netns *list;
+	unsigned int unseen;
+	size_t n;
+	int r, ret = EXIT_OK, first = 1;
+
+	r = kt_netns_list(&list, &n, &unseen);
+	if (r < 0) {
+		cli_error("cannot list network namespaces: %s", kt_netns_strerror(r));
+		return EXIT_FAIL;
+	}
+	if (format == FORMAT_JSON)
+		putchar('[');
+	else
+		printf("%-12s %-16s %-8s %6s %6s %6s\n", "NETNS", "NAME", "PID", "TIME", "INTVL",
+		    "PROBES");
+	for (size_t i = 0; i < n; i++) {
+		struct kt_values v;
+
+		if (read_in_netns(&list[i], &v) != EXIT_OK) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		show_netns_row(&list[i], &v, format, first);
+		first = 0;
+	}
+	if (format == FORMAT_JSON)
+		puts("]");
+	free(list);
+	if (unseen)
+		cli_error("not looked at: the namespaces of %u processes of other users (needs root)",
+		    unseen);
+	return ret;
+}
+
 int
 cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "sysctl", no_argument, NULL, 's' },
+		{ "all-netns", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum format format = FORMAT_TEXT;
 	struct kt_values v;
-	int c, r;
+	int c, r, all = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -94,6 +206,9 @@ cmd_show(int argc, char **argv)
 			format = f;
 			break;
 		}
+		case 'a':
+			all = 1;
+			break;
 		case 'h':
 			return cli_help();
 		default:
@@ -102,6 +217,10 @@ cmd_show(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("show: unexpected argument '%s'", argv[optind]);
+	if (all && format == FORMAT_SYSCTL)
+		return cli_usage_error("show: --all-netns and --sysctl exclude each other");
+	if (all)
+		return show_all(format);
 
 	r = cli_read_kernel(KT_ALL, &v);
 	if (r != EXIT_OK)

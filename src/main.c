@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,12 +18,19 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
+	const char *not_in_netns;	/* why --netns and --pid do not apply, or NULL */
 } commands[] = {
-	{ "show", cmd_show, "print the keepalive values the kernel uses now" },
-	{ "set", cmd_set, "change them now, all or nothing" },
-	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot" },
-	{ "help", cmd_help, "print this help" },
+	{ "show", cmd_show, "print the keepalive values the kernel uses now", NULL },
+	{ "set", cmd_set, "change them now, all or nothing", NULL },
+	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot",
+		"sysctl.d files set the host's namespace at boot; a container's values belong in "
+		"its runtime configuration (docker run --sysctl, a Kubernetes pod's "
+		"securityContext.sysctls)" },
+	{ "help", cmd_help, "print this help", "help is the same everywhere" },
 };
+
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
+#define PID_MAX 4194304
 
 /* Print the usage, what each command does, and what the values and exit codes mean. */
 int
@@ -41,6 +50,10 @@ cli_help(void)
 	       "  --root DIR    write DIR" KT_CONF_PATH " (an image tree)\n"
 	       "  --remove      take the three keys out (the file too, if nothing else is left)\n"
 	       "  --dry-run     print the new content, write nothing\n"
+	       "\nnamespaces (show, set), given before the command, as with ip -n:\n"
+	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
+	       "  --pid PID     the network namespace of process PID (a container's)\n"
+	       "  show --all-netns  one row per network namespace on the machine\n"
 	       "\nexit status: 0 done, 1 the operation failed, 2 usage error or invalid value\n"
 	       "see ka-tune(8)\n",
 	    KT_TIME_MAX, KT_INTVL_MAX, KT_PROBES_MAX);
@@ -55,28 +68,98 @@ cmd_help(int argc, char **argv)
 	return cli_help();
 }
 
+/*
+ * Enter the network namespace --netns or --pid named, before the command runs. Returns EXIT_OK,
+ * EXIT_USAGE for a pid that is not a number, or EXIT_FAIL.
+ */
+static int
+enter_netns(const char *netns, const char *pidarg)
+{
+	const char *errstr = NULL, *what = netns ? "--netns" : "--pid";
+	const char *arg = netns ? netns : pidarg;
+	long long pid;
+	int fd, r;
+
+	if (netns) {
+		r = kt_netns_open(netns, &fd);
+	} else {
+		pid = strtonum(pidarg, 1, PID_MAX, &errstr);
+		if (errstr)
+			return cli_usage_error("--pid: '%s' is not a process id (1..%d)", pidarg,
+			    PID_MAX);
+		r = kt_netns_open_pid(pid, &fd);
+	}
+	if (r < 0) {
+		cli_error("%s %s: %s", what, arg, kt_netns_strerror(r));
+		return EXIT_FAIL;
+	}
+	r = kt_netns_enter(fd);
+	(void)close(fd);
+	if (r < 0) {
+		cli_error("%s %s: cannot enter: %s", what, arg, kt_netns_strerror(r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 static int
 run(int argc, char **argv)
 {
-	if (argc < 2)
-		return cli_usage_error("no command given");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--version") == 0) {
-		if (argc > 2)
-			return cli_usage_error("--version: unexpected argument '%s'", argv[2]);
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *netns = NULL, *pid = NULL;
+	const struct command *cmd = NULL;
+	int c, r, version = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return cmd_help(argc - optind + 1, argv + optind - 1);
+		case 'V':
+			version = 1;
+			break;
+		case 'n':
+			netns = optarg;
+			break;
+		case 'p':
+			pid = optarg;
+			break;
+		case ':':
+			return cli_usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (version) {
+		if (optind < argc)
+			return cli_usage_error("--version: unexpected argument '%s'", argv[optind]);
 		puts("ka-tune " KT_VERSION);
 		return EXIT_OK;
 	}
-	if (argv[1][0] == '-')
-		return cli_usage_error("unknown option '%s'", argv[1]);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0) {
-			opterr = 0;
-			return commands[i].run(argc - 1, argv + 1);
-		}
-	}
-	return cli_usage_error("unknown command '%s'", argv[1]);
+	if (optind == argc)
+		return cli_usage_error("no command given");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd)
+		return cli_usage_error("unknown command '%s'", argv[optind]);
+	if (netns && pid)
+		return cli_usage_error("--netns and --pid exclude each other");
+	if ((netns || pid) && cmd->not_in_netns)
+		return cli_usage_error("%s: --netns and --pid do not apply: %s", cmd->name,
+		    cmd->not_in_netns);
+	if ((netns || pid) && (r = enter_netns(netns, pid)) != EXIT_OK)
+		return r;
+	argc -= optind;
+	argv += optind;
+	optind = 0;		/* the command parses its own options from its argv[1] */
+	return cmd->run(argc, argv);
 }
 
 int

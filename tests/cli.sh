@@ -139,7 +139,7 @@ for args in "" "bogus" "--bogus" "show extra" "show --bogus" "set --time" "set -
     "set -x" "help extra" "--help extra" "--version extra" "persist extra"; do
 	# shellcheck disable=SC2086
 	run 2 $args
-	err_has "usage: ka-tune show"
+	err_has "usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]"
 	out_empty
 done
 
@@ -147,7 +147,7 @@ t "--help, help, set --help and --version exit 0 on stdout"
 for args in "--help" "-h" "help" "show --help" "set --help" "persist --help"; do
 	# shellcheck disable=SC2086
 	run 0 $args
-	out_has "usage: ka-tune show [--json | --sysctl]"
+	out_has "usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]"
 	out_has "exit status: 0 done, 1 the operation failed, 2 usage error or invalid value"
 	err_empty
 done
