@@ -1,0 +1,96 @@
+# ka-tune.bash: bash completion for ka-tune(8): its global options, commands, and each command's
+# options. Installed as $(PREFIX)/share/bash-completion/completions/ka-tune; needs only bash.
+
+# Offer the words of $1 that start with the word being completed, $2.
+_ka_tune_offer()
+{
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2")
+}
+
+# Offer the files (with -d, the directories) whose names start with $2, as paths: quoted as
+# needed, directories with a trailing slash.
+_ka_tune_paths()
+{
+	compopt -o filenames 2>/dev/null
+	mapfile -t COMPREPLY < <(compgen "$1" -- "$2")
+}
+
+# Complete ka-tune's command line: global options and the command first, then that command's
+# options. --file takes a file and --root a directory; --time, --intvl, --probes, --netns and
+# --pid get no completion for their value: any DUR, N, name or pid goes.
+_ka_tune()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local opt cmd="" cmdi=0 opts given=" " left="" word i IFS=$' \t\n'
+
+	COMPREPLY=()
+
+	# The option whose value is being completed: "--file x", or, as bash splits words at
+	# '=', "--file=x" (words --file, =, x) and "--file=" (words --file, =).
+	opt=$prev
+	if [[ $cur == = ]]; then
+		cur=""
+	elif [[ $prev == = ]]; then
+		opt=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+	case $opt in
+	--file) _ka_tune_paths -f "$cur"; return 0 ;;
+	--root) _ka_tune_paths -d "$cur"; return 0 ;;
+	--time | --intvl | --probes | --netns | --pid) return 0 ;;
+	esac
+	[[ $prev == = || ${COMP_WORDS[COMP_CWORD]} == = ]] && return 0	# --json=, say
+
+	# The command is the first word that is neither an option nor the value of one.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--netns | --pid)		# and its value, also as --netns=value
+			[[ ${COMP_WORDS[i + 1]} == = ]] && ((i++))
+			((i++))
+			;;
+		--help | -h | --version) return 0 ;;	# nothing may follow these
+		-*) ;;
+		*) cmd=$word cmdi=$i; break ;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			_ka_tune_offer "--netns --pid --help --version" "$cur"
+		else
+			_ka_tune_offer "show set persist help" "$cur"
+		fi
+		return 0
+	fi
+
+	case $cmd in
+	show) opts="--json --sysctl --all-netns --help" ;;
+	set) opts="--time --intvl --probes --dry-run --help" ;;
+	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
+	*) return 0 ;;		# help, and unknown words, take nothing more
+	esac
+
+	# Leave out the options already given, and those they exclude: --json and --sysctl,
+	# --all-netns and --sysctl, --file and --root, --remove and the values.
+	for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		-- | --help) return 0 ;;	# nothing may follow these
+		--sysctl) given+="--json --sysctl --all-netns " ;;
+		--json | --all-netns) given+="$word --sysctl " ;;
+		--file | --root) given+="--file --root " ;;
+		--remove) given+="--remove --time --intvl --probes " ;;
+		--time | --intvl | --probes)
+			given+="$word "
+			[[ $cmd == persist ]] && given+="--remove "
+			;;
+		--*) given+="$word " ;;
+		esac
+	done
+	for word in $opts; do
+		[[ $given == *" $word "* ]] || left+="$word "
+	done
+	_ka_tune_offer "$left" "$cur"
+	return 0
+}
+
+complete -F _ka_tune ka-tune
