@@ -75,10 +75,11 @@ check-cli: $(BIN)
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
+	$(Q)sh tests/boot.sh ./$(BIN)
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
-		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" check-unit check-cli
+		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" KT_BOOT_TREES=40 check-unit check-cli
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \

@@ -73,6 +73,42 @@ struct kt_netns {
 	long pid;			/* the lowest pid of a process in it, or 0 */
 };
 
+/* The sysctl loaders whose boot behaviour kt_boot_read() models. */
+enum kt_loader {
+	KT_LOADER_SYSTEMD,	/* systemd-sysctl 252 */
+	KT_LOADER_PROCPS,	/* procps-ng 4.0 sysctl --system */
+};
+
+/* What became of one line of a sysctl.d file that names a key (or a glob matching it). */
+enum kt_assign_state {
+	KT_ASSIGN_APPLIED,	/* its value is the one the key has after boot */
+	KT_ASSIGN_OVERRIDDEN,	/* a later assignment replaces it */
+	KT_ASSIGN_REJECTED,	/* the kernel refuses its value; the key keeps what it had */
+	KT_ASSIGN_EXPLICIT,	/* a glob the loader does not apply here: a line names the key */
+	KT_ASSIGN_EXCLUDED,	/* a "-key" line without a value: it keeps globs off the key */
+	KT_ASSIGN_HIDDEN,	/* its file is hidden by one of the same name in an earlier dir */
+};
+
+struct kt_assign {
+	const char *file;
+	unsigned int line;
+	const char *key;	/* as the loader reads it: a name, slashed, or a glob */
+	const char *value;	/* as the loader writes it; NULL for an exclusion */
+	int glob;
+	enum kt_assign_state state;
+};
+
+/* One key at boot: its value, the line that sets it (NULL: the kernel default), and every line
+ * about it in load order. */
+struct kt_boot_key {
+	int val;
+	const struct kt_assign *from;
+	struct kt_assign *assigns;
+	size_t nassigns;
+};
+
+struct kt_boot;
+
 /* kt_names.c */
 const char *kt_key_name(enum kt_key key);
 const char *kt_key_option(enum kt_key key);
@@ -91,6 +127,7 @@ int kt_value_valid(enum kt_key key, int val);
 int kt_values_valid(const struct kt_values *v);
 int kt_detection_time(const struct kt_values *v, long long *ret_secs);
 int kt_format_duration(long long secs, char *buf, size_t len);
+int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
 
 /* kt_proc.c */
 int kt_read(const char *root, enum kt_key key, int *ret_val);
@@ -120,5 +157,15 @@ int kt_netns_list(struct kt_netns **ret_list, size_t *ret_n, unsigned int *ret_u
 int kt_netns_reopen(const struct kt_netns *ns, int *ret_fd);
 int kt_netns_is_current(const struct kt_netns *ns);
 const char *kt_netns_strerror(int err);
+
+/* kt_boot.c */
+int kt_boot_read(const char *root, enum kt_loader loader, long hz, struct kt_boot **ret);
+const struct kt_boot_key *kt_boot_key(const struct kt_boot *b, enum kt_key k);
+int kt_boot_error(const struct kt_boot *b, const char **ret_file);
+void kt_boot_free(struct kt_boot *b);
+enum kt_loader kt_boot_default_loader(const char *root);
+const char *kt_loader_name(enum kt_loader loader);
+int kt_loader_from_name(const char *name, enum kt_loader *ret);
+long kt_kernel_hz(void);
 
 #endif

@@ -9,8 +9,10 @@
 const char *const usage_text =
 	"usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]\n"
 	"       ka-tune show --all-netns [--json]\n"
+	"       ka-tune show --boot [--loader systemd|procps] [--root DIR] [--json | --sysctl]\n"
 	"       ka-tune [--netns NAME|PATH | --pid PID] set [--time DUR] [--intvl DUR]\n"
 	"               [--probes N] [--dry-run]\n"
+	"       ka-tune [--netns NAME|PATH | --pid PID] check [--loader systemd|procps]\n"
 	"       ka-tune persist [--time DUR] [--intvl DUR] [--probes N]\n"
 	"               [--file PATH | --root DIR] [--dry-run]\n"
 	"       ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]\n"

@@ -26,5 +26,9 @@ void cli_json_string(const char *s);
 int cmd_show(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_persist(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int show_boot(const char *root, const char *loader_arg, int format);
+int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret);
+int cli_parse_loader(const char *arg, enum kt_loader *ret);
 
 #endif

@@ -11,6 +11,8 @@
 struct persist {
 	struct kt_values want;		/* what the file is to hold; mask 0 with --remove */
 	const char *path;
+	const char *root;		/* --root, or NULL */
+	const char *boot_path;		/* the file as the boot loader names it */
 	int dry_run, remove;
 };
 
@@ -68,6 +70,42 @@ fill_from_kernel(struct kt_values *want)
 	return EXIT_OK;
 }
 
+/*
+ * Warn when the values just persisted will not be what the boot loader applies: a file that loads
+ * later overrides a key (Debian's 99-sysctl.conf -> ../sysctl.conf, say), or hides our file.
+ */
+static void
+warn_overridden(const struct persist *p)
+{
+	enum kt_loader loader = kt_boot_default_loader(p->root);
+	struct kt_boot *b;
+
+	if (kt_boot_read(p->root, loader, kt_kernel_hz(), &b) < 0)
+		return;
+	for (int k = 0; k < KT_NKEYS; k++) {
+		const struct kt_boot_key *bk = kt_boot_key(b, k);
+
+		for (size_t i = 0; i < bk->nassigns; i++) {
+			const struct kt_assign *a = &bk->assigns[i];
+
+			if (strcmp(a->file, p->boot_path) != 0 || a->state == KT_ASSIGN_APPLIED)
+				continue;
+			if (bk->from)
+				cli_error("warning: %s: %s:%u loads later and sets %d; %s at boot (%s)",
+				    kt_key_name(k), bk->from->file, bk->from->line, bk->val,
+				    "the value persisted here does not apply", kt_loader_name(loader));
+			else
+				cli_error("warning: %s: the value persisted here does not apply at boot "
+					  "(%s): %s; the kernel default %d stays", kt_key_name(k),
+				    kt_loader_name(loader), a->state == KT_ASSIGN_HIDDEN ?
+				    "the file is hidden by one of the same name" :
+				    "a later line the kernel refuses replaces it", bk->val);
+			break;
+		}
+	}
+	kt_boot_free(b);
+}
+
 /* Load the file (a missing one is empty), edit it, and write, delete or leave it. */
 static int
 persist(const struct persist *p)
@@ -118,6 +156,8 @@ persist(const struct persist *p)
 	}
 	print_plan(stdout, &p->want, &e);
 	printf("%s: %s\n", p->path, result);
+	if (!p->remove)
+		warn_overridden(p);
 	return EXIT_OK;
 }
 
@@ -135,7 +175,7 @@ cmd_persist(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct persist p = { .path = KT_CONF_PATH };
+	struct persist p = { .path = KT_CONF_PATH, .boot_path = KT_CONF_PATH };
 	const char *file = NULL, *root = NULL;
 	char path[PATH_MAX], dir[PATH_MAX];
 	int c, r, bad = 0, lockfd;
@@ -182,8 +222,9 @@ cmd_persist(int argc, char **argv)
 
 	dir[0] = '\0';
 	if (file) {
-		p.path = file;
+		p.path = p.boot_path = file;
 	} else if (root) {
+		p.root = root;
 		if (snprintf(dir, sizeof(dir), "%s%s", root, KT_CONF_DIR) >= (int)sizeof(dir) ||
 		    snprintf(path, sizeof(path), "%s/%s", dir, KT_CONF_NAME) >= (int)sizeof(path))
 			return cli_usage_error("persist: --root '%s': path too long", root);

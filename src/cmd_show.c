@@ -1,4 +1,5 @@
 /* cmd_show.c: ka-tune show: print the values the kernel uses now. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -89,14 +90,20 @@ enter_listed(const struct kt_netns *ns)
 	return r;
 }
 
-/* Read the three values in namespace ns, saying on stderr what failed. */
+/*
+ * Read the three values in namespace ns, saying on stderr what failed. A namespace that went
+ * away since it was listed (its last process exited) is skipped: EXIT_OK without *ret.
+ */
 static int
-read_in_netns(const struct kt_netns *ns, struct kt_values *ret)
+read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 {
 	struct kt_values v = { .mask = KT_ALL };
 	int r;
 
 	r = enter_listed(ns);
+	*gone = r == -ESRCH;
+	if (*gone)
+		return EXIT_OK;
 	if (r < 0) {
 		cli_error("netns %llu %s: cannot enter: %s", ns->ino, ns->name, kt_netns_strerror(r));
 		return EXIT_FAIL;
@@ -164,11 +171,14 @@ show_all(enum format format)
 		    "PROBES");
 	for (size_t i = 0; i < n; i++) {
 		struct kt_values v;
+		int gone;
 
-		if (read_in_netns(&list[i], &v) != EXIT_OK) {
+		if (read_in_netns(&list[i], &v, &gone) != EXIT_OK) {
 			ret = EXIT_FAIL;
 			continue;
 		}
+		if (gone)
+			continue;
 		show_netns_row(&list[i], &v, format, first);
 		first = 0;
 	}
@@ -176,8 +186,8 @@ show_all(enum format format)
 		puts("]");
 	free(list);
 	if (unseen)
-		cli_error("not looked at: the namespaces of %u processes of other users (needs root)",
-		    unseen);
+		cli_error("not looked at: the namespaces of %u process%s of other users (needs root)",
+		    unseen, unseen == 1 ? "" : "es");
 	return ret;
 }
 
@@ -188,12 +198,16 @@ cmd_show(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "sysctl", no_argument, NULL, 's' },
 		{ "all-netns", no_argument, NULL, 'a' },
+		{ "boot", no_argument, NULL, 'b' },
+		{ "loader", required_argument, NULL, 'l' },
+		{ "root", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum format format = FORMAT_TEXT;
 	struct kt_values v;
-	int c, r, all = 0;
+	const char *loader = NULL, *root = NULL;
+	int c, r, all = 0, boot = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -209,6 +223,15 @@ cmd_show(int argc, char **argv)
 		case 'a':
 			all = 1;
 			break;
+		case 'b':
+			boot = 1;
+			break;
+		case 'l':
+			loader = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
 		case 'h':
 			return cli_help();
 		default:
@@ -219,6 +242,15 @@ cmd_show(int argc, char **argv)
 		return cli_usage_error("show: unexpected argument '%s'", argv[optind]);
 	if (all && format == FORMAT_SYSCTL)
 		return cli_usage_error("show: --all-netns and --sysctl exclude each other");
+	if (all && boot)
+		return cli_usage_error("show: --all-netns and --boot exclude each other");
+	if ((loader || root) && !boot)
+		return cli_usage_error("show: --loader and --root go with --boot");
+	if (root && !*root)
+		return cli_usage_error("show: --root needs a non-empty path");
+	if (boot)
+		return show_boot(root, loader, format == FORMAT_JSON ? 'j' :
+		    format == FORMAT_SYSCTL ? 's' : 't');
 	if (all)
 		return show_all(format);
 

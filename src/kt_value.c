@@ -245,3 +245,102 @@ kt_format_duration(long long secs, char *buf, size_t len)
 	buf[o] = '\0';
 	return 0;
 }
+
+/* The kernel's isspace(), which is the C locale's. */
+static int
+kernel_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* The value of a digit in base 16 or less, or -1. */
+static int
+digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Parse one unsigned number at s the way the kernel's proc_get_long() does for sysctl writes:
+ * base 0 (0x hex, a leading 0 octal), at most 20 characters, followed by the end or by a space,
+ * tab or newline. Sets *ret_n, *ret_neg and returns 0, or -EINVAL.
+ */
+static int
+kernel_get_long(const char *s, unsigned long long *ret_n, int *ret_neg)
+{
+	const char *p = s, *start;
+	unsigned long long n = 0;
+	unsigned int base = 10;
+	int neg = 0, d;
+
+	if (*p == '-' && p[1] != '\0') {
+		neg = 1;
+		p++;
+	}
+	if (!is_digit(*p))
+		return -EINVAL;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && digit_value(p[2]) >= 0 &&
+	    digit_value(p[2]) < 16) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0') {
+		base = 8;
+	}
+	for (start = p; (d = digit_value(*p)) >= 0 && (unsigned int)d < base; p++) {
+		if (n > (ULLONG_MAX - d) / base)
+			return -EINVAL;		/* overflow: -ERANGE inside, -EINVAL outside */
+		n = n * base + d;
+	}
+	if (p == start)
+		return -EINVAL;
+	if (p - s >= 21)			/* TMPBUFLEN - 1: too long to judge */
+		return -EINVAL;
+	if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n')
+		return -EINVAL;
+	*ret_n = n;
+	*ret_neg = neg;
+	return 0;
+}
+
+/*
+ * Work out what the kernel makes of a value written to a key by a sysctl loader (value as the
+ * loader writes it, a newline added): the time and interval are proc_dointvec_jiffies (signed,
+ * at most INT_MAX / hz seconds), probes is proc_dou8vec_minmax (0..255). Anything after the one
+ * number but blanks is not judged here: loaders that write it are outside this model.
+ * Returns 0 and sets *ret_val when the kernel takes it, or -EINVAL when it refuses it.
+ */
+int
+kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val)
+{
+	unsigned long long n;
+	const char *p = value;
+	int neg, r;
+
+	assert(value);
+	assert(ret_val);
+	assert(hz > 0);
+
+	while (kernel_space(*p))
+		p++;
+	if (*p == '\0')
+		return -EINVAL;
+	r = kernel_get_long(p, &n, &neg);
+	if (r < 0)
+		return r;
+	if (key == KT_PROBES) {
+		if (neg || n > 255)
+			return -EINVAL;
+		*ret_val = (int)n;
+		return 0;
+	}
+	if (n > (unsigned long long)(INT_MAX / hz))
+		return -EINVAL;
+	*ret_val = neg ? -(int)n : (int)n;
+	return 0;
+}

@@ -22,6 +22,7 @@ static const struct command {
 } commands[] = {
 	{ "show", cmd_show, "print the keepalive values the kernel uses now", NULL },
 	{ "set", cmd_set, "change them now, all or nothing", NULL },
+	{ "check", cmd_check, "exit 1 when the running values are not the boot values", NULL },
 	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot",
 		"sysctl.d files set the host's namespace at boot; a container's values belong in "
 		"its runtime configuration (docker run --sysctl, a Kubernetes pod's "
@@ -50,7 +51,10 @@ cli_help(void)
 	       "  --root DIR    write DIR" KT_CONF_PATH " (an image tree)\n"
 	       "  --remove      take the three keys out (the file too, if nothing else is left)\n"
 	       "  --dry-run     print the new content, write nothing\n"
-	       "\nnamespaces (show, set), given before the command, as with ip -n:\n"
+	       "\nboot (show --boot, check): what the loader applies at boot, from which file:line\n"
+	       "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
+	       "  --root DIR    read the sysctl.d files of an image tree under DIR\n"
+	       "\nnamespaces (show, set, check), given before the command, as with ip -n:\n"
 	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
 	       "  --pid PID     the network namespace of process PID (a container's)\n"
 	       "  show --all-netns  one row per network namespace on the machine\n"

@@ -44,8 +44,10 @@ failed=0
 current=
 current_failed=0
 
-# A copy of the binary that uid 65534 may run, whatever the checkout's permissions.
+# A copy of the binary that uid 65534 may run, whatever the checkout's permissions, and that a
+# rebuild during the run does not pull away.
 mkdir -p "$tmp/bin" && cp "$bin" "$tmp/bin/ka-tune" && chmod 755 "$tmp/bin" || exit 1
+bin=$tmp/bin/ka-tune
 
 fail() {
 	echo "FAIL: $name: $current: $*" >&2

@@ -148,6 +148,23 @@ out_empty
 err_has "would be removed"
 [ "$(stamp $conf)" = "$before" ] || fail "--dry-run --remove touched $conf"
 
+t_persist "persist warns when a file that loads later overrides a key it wrote"
+printf 'net.ipv4.tcp_keepalive_time = 1200\n' >/etc/sysctl.d/99-later.conf
+run 0 persist --time 600
+out_has "$conf: changed"
+err_has "warning: net.ipv4.tcp_keepalive_time: /etc/sysctl.d/99-later.conf:1 loads later and sets 1200; the value persisted here does not apply at boot"
+grep -q intvl "$err" && fail "warned about a key nothing overrides"
+printf 'net.ipv4.tcp_keepalive_time = soon\n' >/etc/sysctl.d/99-later.conf
+run 0 persist --time 600		# procps: the refused line leaves 600 in place
+err_empty
+mount -t tmpfs none /run && mkdir -p /run/systemd/system || fail "cannot fake a systemd /run"
+run 0 persist --time 600		# systemd: only the last assignment is written, and refused
+err_has "warning: net.ipv4.tcp_keepalive_time: the value persisted here does not apply at boot (systemd): a later line the kernel refuses replaces it; the kernel default 7200 stays"
+umount /run
+rm /etc/sysctl.d/99-later.conf
+run 0 persist --time 600
+err_empty
+
 # --- other targets -------------------------------------------------------------------------
 
 t_persist "--root writes under an image tree, creating the directories"

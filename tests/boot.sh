@@ -1,0 +1,148 @@
+#!/bin/sh
+# tests/boot.sh: ka-tune show --boot against the real loaders, on random sysctl.d trees. In a
+# private mount namespace every directory the loaders read gets a tmpfs and /etc/sysctl.conf a
+# bind mount; each tree is then applied by systemd-sysctl and by procps sysctl --system, each in
+# a fresh network namespace, and the values they leave must be what ka-tune predicted.
+# usage: sh tests/boot.sh path/to/ka-tune     (KT_BOOT_TREES trees of each kind, default 150)
+set -u
+
+. "$(dirname "$0")/lib.sh"
+
+here=$(dirname "$script")
+trees=${KT_BOOT_TREES:-150}
+systemd_sysctl=/lib/systemd/systemd-sysctl
+dirs="/etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d"
+
+# Give each directory a tmpfs of its own; one that does not exist gets it on its parent, so
+# that nothing is ever created on the host's disk.
+for d in $dirs; do
+	if [ -d "$d" ]; then
+		mountpoint -q "$d" || mount -t tmpfs -o mode=0755 none "$d" || exit 1
+	else
+		mount -t tmpfs -o mode=0755 none "$(dirname "$d")" && mkdir "$d" || exit 1
+	fi
+done
+: >"$tmp/sysctl.conf"
+mount --bind "$tmp/sysctl.conf" /etc/sysctl.conf || exit 1
+
+# Never let a loader near the host's files: every directory must be a fresh tmpfs.
+guard() {
+	for d in $dirs; do
+		[ "$(stat -f -c %T "$d")" = tmpfs ] ||
+		    { echo "FAIL: $name: $d is not a tmpfs, stopping" >&2; exit 1; }
+	done
+	[ "$(stat -c %i /etc/sysctl.conf)" = "$(stat -c %i "$tmp/sysctl.conf")" ] ||
+	    { echo "FAIL: $name: /etc/sysctl.conf is not the test's, stopping" >&2; exit 1; }
+}
+
+clear_tree() {
+	for d in $dirs; do
+		find "$d" -mindepth 1 -delete
+	done
+	: >/etc/sysctl.conf
+}
+
+# applied LOADER: the three values a fresh network namespace has after the loader ran.
+applied() {
+	guard
+	if [ "$1" = systemd ]; then
+		cmd=$systemd_sysctl
+	else
+		cmd="sysctl -q --system"
+	fi
+	unshare -n sh -c "$cmd >/dev/null 2>&1; cat $ipv4/tcp_keepalive_time \
+	    $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes" | tr '\n' ' '
+}
+
+# predicted LOADER: what ka-tune says the same loader sets.
+predicted() {
+	"$bin" show --boot --loader "$1" --sysctl 2>"$err" | awk '{ printf "%s ", $3 }'
+}
+
+show_tree() {
+	for f in $(find $dirs /etc/sysctl.conf -maxdepth 1 \( -type f -o -type l \) | sort); do
+		echo "--- $f"
+		cat -A "$f" 2>&1
+	done
+}
+
+[ -x $systemd_sysctl ] || { echo "FAIL: $name: no $systemd_sysctl" >&2; exit 1; }
+
+for rejected in 0 1; do
+	agree_systemd=0
+	agree_procps=0
+	moved=0
+	i=1
+	while [ $i -le "$trees" ]; do
+		clear_tree
+		awk -v seed=$((i * 2 + rejected)) -v rejected=$rejected -f "$here/gen-tree.awk"
+		for loader in systemd procps; do
+			want=$(applied $loader)
+			got=$(predicted $loader)
+			[ "$want" = "7200 75 9 " ] || moved=$((moved + 1))
+			if [ "$want" = "$got" ]; then
+				eval "agree_$loader=\$((agree_$loader + 1))"
+			else
+				current="tree $i (rejected values: $rejected), $loader"
+				fail "$loader applied '$want', ka-tune predicted '$got'"
+				show_tree >&2
+			fi
+		done
+		i=$((i + 1))
+	done
+	kind=$([ $rejected = 1 ] && echo "with rejected values" || echo "valid values only")
+	echo "$name: $trees trees, $kind: systemd $agree_systemd/$trees agree," \
+	    "procps $agree_procps/$trees agree ($moved of $((trees * 2)) runs moved a value)"
+	# A model that always said "kernel default" would agree with loaders that did nothing.
+	[ "$moved" -ge "$trees" ] || { current="tree kinds"; fail "too few runs moved a value"; }
+	passed=$((passed + agree_systemd + agree_procps))
+done
+clear_tree
+
+t "show --boot reports the file:line that sets a key and what it overrides"
+printf 'net.ipv4.tcp_keepalive_time = 300\n' >/usr/lib/sysctl.d/50-vendor.conf
+printf '# local\nnet.ipv4.tcp_keepalive_time = 600\nnet.ipv4.tcp_keepalive_probes = abc\n' \
+    >/etc/sysctl.d/60-local.conf
+run 0 show --boot --loader systemd
+out_has "loader: systemd"
+out_has "net.ipv4.tcp_keepalive_time   = 600  from /etc/sysctl.d/60-local.conf:2  (running 7200: differs)"
+out_has "    overridden   /usr/lib/sysctl.d/50-vendor.conf:1: net/ipv4/tcp_keepalive_time = 300"
+out_has "net.ipv4.tcp_keepalive_probes = 9  kernel default  (running: same)"
+out_has "    rejected     /etc/sysctl.d/60-local.conf:3: net/ipv4/tcp_keepalive_probes = abc"
+run 0 show --boot --loader systemd --json
+out_has '"time": {"boot": 600, "from": {"file": "/etc/sysctl.d/60-local.conf", "line": 2}, "running": 7200,'
+
+t "check: exit 0 when running equals boot, 1 naming the drifting key and its file:line"
+run 1 check --loader systemd
+out_has "net.ipv4.tcp_keepalive_time: running 7200, boot 600 (/etc/sysctl.d/60-local.conf:2)"
+out_has "drift:"
+echo 600 >$ipv4/tcp_keepalive_time
+run 0 check --loader procps
+out_has "ok: the running values are what procps sets at boot"
+run 2 check --loader nosuch
+err_has "--loader: 'nosuch' is not a loader; accepted: systemd, procps"
+run 2 check extra
+clear_tree
+
+t "/etc/sysctl.conf: procps reads it last, systemd only through 99-sysctl.conf"
+printf 'net.ipv4.tcp_keepalive_intvl = 33\n' >/etc/sysctl.conf
+printf 'net.ipv4.tcp_keepalive_intvl = 44\n' >/etc/sysctl.d/98-local.conf
+run 0 show --boot --loader procps --sysctl
+out_has "net.ipv4.tcp_keepalive_intvl = 33"
+run 0 show --boot --loader systemd --sysctl
+out_has "net.ipv4.tcp_keepalive_intvl = 44"
+ln -s ../sysctl.conf /etc/sysctl.d/99-sysctl.conf
+run 0 show --boot --loader systemd --sysctl
+out_has "net.ipv4.tcp_keepalive_intvl = 33"
+clear_tree
+
+t "--root reads an image tree, and does not compare with the running kernel"
+mkdir -p "$tmp/img/etc/sysctl.d" "$tmp/img/usr/lib/sysctl.d"
+printf 'net.ipv4.tcp_keepalive_probes = 4\n' >"$tmp/img/usr/lib/sysctl.d/50-x.conf"
+run 0 show --boot --root "$tmp/img" --loader procps
+out_has "net.ipv4.tcp_keepalive_probes = 4  from /usr/lib/sysctl.d/50-x.conf:1"
+grep -q running "$out" && fail "--root compared with the running kernel"
+run 2 show --root "$tmp/img"
+err_has "--loader and --root go with --boot"
+
+done_testing
