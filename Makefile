@@ -69,13 +69,14 @@ $(BUILD)/tests/%: tests/%.c $(LIBKT)
 check: check-unit check-cli check-asan check-clang lint
 
 check-unit: $(TESTS)
-	$(Q)for t in $(TESTS); do echo "== $$t"; ./$$t || exit 1; done
+	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
 check-cli: $(BIN)
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)sh tests/boot.sh ./$(BIN)
+	$(Q)sh tests/advice.sh ./$(BIN)
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \

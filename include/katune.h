@@ -109,6 +109,13 @@ struct kt_boot_key {
 
 struct kt_boot;
 
+/* A middlebox that forgets idle TCP flows, with its idle timeout in seconds (0: read live). */
+struct kt_profile {
+	const char *name;
+	const char *what;
+	long long idle_timeout;
+};
+
 /* kt_names.c */
 const char *kt_key_name(enum kt_key key);
 const char *kt_key_option(enum kt_key key);
@@ -130,6 +137,7 @@ int kt_format_duration(long long secs, char *buf, size_t len);
 int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
 
 /* kt_proc.c */
+int kt_read_int(const char *path, int *ret_val);
 int kt_read(const char *root, enum kt_key key, int *ret_val);
 int kt_write(const char *root, enum kt_key key, int val);
 int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
@@ -167,5 +175,13 @@ enum kt_loader kt_boot_default_loader(const char *root);
 const char *kt_loader_name(enum kt_loader loader);
 int kt_loader_from_name(const char *name, enum kt_loader *ret);
 long kt_kernel_hz(void);
+
+/* kt_advice.c */
+const struct kt_profile *kt_profile_at(size_t i);
+int kt_profile_find(const char *name, const struct kt_profile **ret);
+int kt_profile_timeout(const struct kt_profile *p, const char *root, long long *ret_secs);
+long long kt_idle_margin(long long idle);
+int kt_behind_check(const struct kt_values *v, long long idle);
+int kt_suggest(long long idle, long long detect, struct kt_values *ret);
 
 #endif

@@ -15,6 +15,13 @@ enum {
 
 extern const char *const usage_text;
 
+/* An idle timeout to judge keepalive values against, and where it comes from. */
+struct cli_idle {
+	long long idle;
+	const char *name;	/* the profile's name, or "idle-timeout" */
+	const char *what;
+};
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
@@ -27,6 +34,9 @@ int cmd_show(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_persist(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_suggest(int argc, char **argv);
+int cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret);
+int cli_behind_option(int c, const char *arg, const char **behind, const char **idle);
 int show_boot(const char *root, const char *loader_arg, int format);
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret);
 int cli_parse_loader(const char *arg, enum kt_loader *ret);

@@ -1,5 +1,6 @@
 /* cmd_check.c: ka-tune check, and show --boot: what a loader sets at boot, from which
  * file:line, against what the kernel runs now. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,23 +157,61 @@ show_boot(const char *root, const char *loader_arg, int format)
 	return EXIT_OK;
 }
 
+/*
+ * Report whether the running values keep idle connections alive behind the middlebox.
+ * Returns 1 when they do not (or cannot be judged), 0 when they do.
+ */
+static int
+check_behind(const struct kt_values *running, const struct cli_idle *mb)
+{
+	long long margin = kt_idle_margin(mb->idle), sum;
+	int r = kt_behind_check(running, mb->idle);
+
+	printf("behind %s (%s, idle timeout %lld s): ", mb->name, mb->what, mb->idle);
+	if (r == -ERANGE) {
+		puts("unknown: a running value is outside its accepted range");
+		return 1;
+	}
+	sum = (long long)running->val[KT_TIME] + running->val[KT_INTVL];
+	if (r == 0) {
+		printf("safe: time %d + intvl %d = %lld s, within %lld s (the idle timeout less a "
+		       "%lld s margin)\n", running->val[KT_TIME], running->val[KT_INTVL], sum,
+		    mb->idle - margin, margin);
+		return 0;
+	}
+	printf("unsafe: time %d + intvl %d = %lld s, over %lld s (the idle timeout less a %lld s "
+	       "margin): it forgets an idle connection after %lld s, before keepalive refreshes "
+	       "it; see ka-tune suggest\n", running->val[KT_TIME], running->val[KT_INTVL], sum,
+	    mb->idle - margin, margin, mb->idle);
+	return 1;
+}
+
 int
 cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "loader", required_argument, NULL, 'l' },
+		{ "behind", required_argument, NULL, 'B' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum kt_loader loader = kt_boot_default_loader(NULL);
+	const char *behind = NULL, *idle = NULL;
 	struct kt_values running;
+	struct cli_idle mb;
 	struct kt_boot *b;
-	int c, r, drift = 0;
+	int c, r, drift = 0, unsafe = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if ((r = cli_parse_loader(optarg, &loader)) != 0)
+				return r;
+			break;
+		case 'B':
+		case 'I':
+			if ((r = cli_behind_option(c, optarg, &behind, &idle)) != 0)
 				return r;
 			break;
 		case 'h':
@@ -183,6 +222,8 @@ cmd_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("check: unexpected argument '%s'", argv[optind]);
+	if ((behind || idle) && (r = cli_idle_timeout(behind, idle, &mb)) != EXIT_OK)
+		return r;
 	if ((r = cli_read_kernel(KT_ALL, &running)) != EXIT_OK)
 		return r;
 	if ((r = cli_boot_read(NULL, loader, &b)) != EXIT_OK)
@@ -205,5 +246,7 @@ cmd_check(int argc, char **argv)
 	else
 		printf("ok: the running values are what %s sets at boot\n", kt_loader_name(loader));
 	kt_boot_free(b);
-	return drift ? EXIT_FAIL : EXIT_OK;
+	if (behind || idle)
+		unsafe = check_behind(&running, &mb);
+	return drift || unsafe ? EXIT_FAIL : EXIT_OK;
 }

@@ -19,23 +19,19 @@ close_keep(int fd, int ret)
 }
 
 /*
- * Read the value of a key from the kernel (root is KT_PROC_ROOT, or a tree laid out like it).
- * Values the kernel holds outside the accepted range are returned as they are.
- * Returns 0 and sets *ret_val, or a negative errno: -ENOENT when the kernel or network namespace
- * lacks the key, -EACCES, -EIO, or -EBADMSG when the file does not hold an int.
+ * Read the one integer a /proc/sys file holds. Returns 0 and sets *ret_val, or a negative errno:
+ * -ENOENT when there is no such file, -EACCES, -EIO, or -EBADMSG when it does not hold an int.
  */
 int
-kt_read(const char *root, enum kt_key key, int *ret_val)
+kt_read_int(const char *path, int *ret_val)
 {
-	char path[PATH_MAX], buf[KT_VALUE_LEN + 2];
+	char buf[KT_VALUE_LEN + 2];
 	ssize_t n;
-	int fd, r, v = 0;
+	int fd, r = 0, v = 0;
 
+	assert(path);
 	assert(ret_val);
 
-	r = kt_key_path(root, key, path, sizeof(path));
-	if (r < 0)
-		return r;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
@@ -58,6 +54,24 @@ out:
 	if (r == 0)
 		*ret_val = v;
 	return r;
+}
+
+/*
+ * Read the value of a key from the kernel (root is KT_PROC_ROOT, or a tree laid out like it).
+ * Values the kernel holds outside the accepted range are returned as they are.
+ * Returns 0 and sets *ret_val, or a negative errno as kt_read_int() does; -ENOENT means the
+ * kernel or network namespace lacks the key.
+ */
+int
+kt_read(const char *root, enum kt_key key, int *ret_val)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = kt_key_path(root, key, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return kt_read_int(path, ret_val);
 }
 
 /*

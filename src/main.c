@@ -23,6 +23,8 @@ static const struct command {
 	{ "show", cmd_show, "print the keepalive values the kernel uses now", NULL },
 	{ "set", cmd_set, "change them now, all or nothing", NULL },
 	{ "check", cmd_check, "exit 1 when the running values are not the boot values", NULL },
+	{ "suggest", cmd_suggest, "values that keep idle connections alive behind a NAT or LB",
+		NULL },
 	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot",
 		"sysctl.d files set the host's namespace at boot; a container's values belong in "
 		"its runtime configuration (docker run --sysctl, a Kubernetes pod's "
@@ -54,6 +56,12 @@ cli_help(void)
 	       "\nboot (show --boot, check): what the loader applies at boot, from which file:line\n"
 	       "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
 	       "  --root DIR    read the sysctl.d files of an image tree under DIR\n"
+	       "\nidle timeouts (check, suggest): NATs and load balancers forget idle flows\n"
+	       "  --behind P    aws-nat 350 s, azure-lb 240 s, gcp-nat 1200 s, aliyun-nat 900 s,\n"
+	       "                conntrack (this machine's nf_conntrack_tcp_timeout_established)\n"
+	       "  --idle-timeout DUR  any other idle timeout\n"
+	       "  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
+	       "  --detect-within DUR  suggest: time + intvl x probes <= DUR\n"
 	       "\nnamespaces (show, set, check), given before the command, as with ip -n:\n"
 	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
 	       "  --pid PID     the network namespace of process PID (a container's)\n"
