@@ -94,6 +94,7 @@ lint:
 
 bench: $(BIN)
 	sh bench/bench.sh ./$(BIN)
+	sh bench/boot.sh ./$(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)

@@ -426,25 +426,42 @@ parse_text(struct kt_boot *b, size_t file, char *text, size_t len)
 	return r;
 }
 
-/* Read a whole file of the tree (at most KT_CONF_MAX bytes), NUL-terminated, into *ret_text. */
+/*
+ * Read a whole file of the tree (at most KT_CONF_MAX bytes), NUL-terminated, into *ret_text. The
+ * buffer starts at the size fstat() gives, so a tree of many small files costs little.
+ */
 static int
 read_file(int rootfd, const char *path, char **ret_text, size_t *ret_len)
 {
-	char *text;
-	size_t len = 0;
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0, cap;
 	int fd, r = 0;
 
 	fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return fd;
-	text = malloc(KT_CONF_MAX + 1);
-	if (!text) {
-		(void)close(fd);
-		return -ENOMEM;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
 	}
+	cap = st.st_size > 0 && st.st_size < KT_CONF_MAX ? (size_t)st.st_size + 1 : 4096;
 	for (;;) {
-		ssize_t n = read(fd, text + len, KT_CONF_MAX + 1 - len);
+		ssize_t n;
 
+		if (len + 1 >= cap || !text) {
+			char *p;
+
+			if (text)
+				cap *= 2;
+			p = realloc(text, cap);
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			text = p;
+		}
+		n = read(fd, text + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -457,6 +474,7 @@ read_file(int rootfd, const char *path, char **ret_text, size_t *ret_len)
 			break;
 		}
 	}
+out:
 	(void)close(fd);
 	if (r < 0) {
 		free(text);
