@@ -59,9 +59,13 @@ struct kt_failure {
 /* What kt_conf_edit() did to a file's text. */
 struct kt_conf_edit {
 	unsigned int present;	/* keys the old text assigned */
-	unsigned int old_int;	/* keys whose (first) old value is an integer, in old[] */
+	/* Of each key's last assignment, the one in force: its value as written (pointing into
+	 * the old text), and in old[] what the kernel makes of it, for keys in old_int. */
+	const char *old_text[KT_NKEYS];
+	size_t old_len[KT_NKEYS];
+	unsigned int old_int;
 	int old[KT_NKEYS];
-	unsigned int changed;	/* keys added, taken out, or given another value */
+	unsigned int changed;	/* keys added, taken out, or given another value than in force */
 	int same;		/* the new text is the old one, byte for byte */
 	int empty;		/* the new text holds nothing but blank lines */
 };

@@ -16,7 +16,26 @@ struct persist {
 	int dry_run, remove;
 };
 
-/* Print, for each key the edit touched or kept, what happens to its line. */
+/* Print a value as it stands in the file, quoted, its unprintable bytes as \xNN. */
+static void
+print_raw(FILE *f, const char *s, size_t len)
+{
+	fputc('\'', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'')
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('\'', f);
+}
+
+/*
+ * Print, for each key the edit touched or kept, what happens to its line. An old value the
+ * kernel would not take as a number is shown as written.
+ */
 static void
 print_plan(FILE *f, const struct kt_values *want, const struct kt_conf_edit *e)
 {
@@ -34,7 +53,9 @@ print_plan(FILE *f, const struct kt_values *want, const struct kt_conf_edit *e)
 		} else if (e->old_int & bit) {
 			fprintf(f, "%s: %d -> %d\n", name, e->old[k], want->val[k]);
 		} else {
-			fprintf(f, "%s: ? -> %d\n", name, want->val[k]);
+			fprintf(f, "%s: ", name);
+			print_raw(f, e->old_text[k], e->old_len[k]);
+			fprintf(f, " -> %d\n", want->val[k]);
 		}
 	}
 }
@@ -106,7 +127,10 @@ warn_overridden(const struct persist *p)
 	kt_boot_free(b);
 }
 
-/* Load the file (a missing one is empty), edit it, and write, delete or leave it. */
+/*
+ * Load the file (a missing one is empty), edit it, and write, delete or leave it. The old text
+ * is kept until the plan is printed: the plan shows old values as they stand in it.
+ */
 static int
 persist(const struct persist *p)
 {
@@ -114,20 +138,17 @@ persist(const struct persist *p)
 	size_t oldlen = 0, newlen;
 	struct kt_conf_edit e;
 	const char *result;
-	int r, exists = 1;
+	int r, ret = EXIT_FAIL;
 
 	r = kt_conf_load(p->path, &old, &oldlen);
-	if (r == -ENOENT)
-		exists = 0;
-	else if (r < 0) {
+	if (r < 0 && r != -ENOENT) {
 		cli_error("%s: cannot read: %s", p->path, kt_conf_strerror(r));
 		return EXIT_FAIL;
 	}
-	r = kt_conf_edit(exists ? old : "", oldlen, &p->want, &new, &newlen, &e);
-	free(old);
+	r = kt_conf_edit(old, oldlen, &p->want, &new, &newlen, &e);
 	if (r < 0) {
 		cli_error("%s: %s", p->path, kt_conf_strerror(r));
-		return EXIT_FAIL;
+		goto out;
 	}
 	if (e.same)
 		result = "unchanged";
@@ -143,22 +164,25 @@ persist(const struct persist *p)
 		fflush(stdout);		/* the content first where both go to one file */
 		print_plan(stderr, &p->want, &e);
 		fprintf(stderr, "dry run: %s would be %s; nothing written\n", p->path, result);
-		free(new);
-		return EXIT_OK;
+		ret = EXIT_OK;
+		goto out;
 	}
 	r = 0;
 	if (!e.same)
 		r = p->remove && e.empty ? kt_conf_delete(p->path) : kt_conf_save(p->path, new, newlen);
-	free(new);
 	if (r < 0) {
 		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
-		return EXIT_FAIL;
+		goto out;
 	}
 	print_plan(stdout, &p->want, &e);
 	printf("%s: %s\n", p->path, result);
 	if (!p->remove)
 		warn_overridden(p);
-	return EXIT_OK;
+	ret = EXIT_OK;
+out:
+	free(new);
+	free(old);
+	return ret;
 }
 
 int

@@ -11,6 +11,12 @@
 
 #include "katune.h"
 
+/*
+ * The clock rate old values are judged at: 1000, the largest Linux has. The kernel keeps the
+ * time and interval in jiffies, so a value it takes at this rate it takes at any other.
+ */
+#define JUDGE_HZ	1000
+
 const char kt_conf_header[] =
 	"# ka-tune(8) manages the net.ipv4.tcp_keepalive_* lines of this file; others are kept.\n";
 
@@ -20,9 +26,20 @@ is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* Skip the blanks and the one '-' that may start a line; say in *ret_dash whether it had one. */
+static const char *
+skip_prefix(const char *p, const char *end, int *ret_dash)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	*ret_dash = p < end && *p == '-';
+	return p + *ret_dash;
+}
+
 /*
  * Tell whether one line of a sysctl.d file (without its newline) assigns one of the three keys,
  * in any form the loaders accept: spaces and tabs around '=', a '-' prefix, the slashed name.
+ * A line holding a NUL byte is nobody's: the loaders read it as two lines or stop at it.
  * Returns 1 and sets *ret_key and the value's text (trimmed) in *ret_val / *ret_vallen, else 0.
  */
 int
@@ -30,13 +47,13 @@ kt_conf_line_key(const char *line, size_t len, enum kt_key *ret_key, const char 
     size_t *ret_vallen)
 {
 	char name[64];
-	const char *p = line, *end = line + len, *eq, *kend;
+	const char *p, *end = line + len, *eq, *kend;
+	int dash;
 
 	assert(line);
-	while (p < end && is_blank(*p))
-		p++;
-	if (p < end && *p == '-')
-		p++;
+	if (memchr(line, '\0', len))
+		return 0;
+	p = skip_prefix(line, end, &dash);
 	eq = memchr(p, '=', end - p);
 	if (!eq)
 		return 0;
@@ -145,9 +162,9 @@ put(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Append "key = value\n", as sysctl.d(5) writes it. */
+/* Append "key = value\n" as sysctl.d(5) writes it, after a '-' when the line it replaces had one. */
 static int
-put_assignment(struct buf *b, enum kt_key key, int val)
+put_assignment(struct buf *b, enum kt_key key, int val, int dash)
 {
 	char num[KT_VALUE_LEN];
 	const char *name = kt_key_name(key);
@@ -158,7 +175,7 @@ put_assignment(struct buf *b, enum kt_key key, int val)
 	do
 		num[n++] = '0' + val % 10;
 	while ((val /= 10) > 0);
-	if (put(b, name, strlen(name)) < 0 || put(b, " = ", 3) < 0)
+	if ((dash && put(b, "-", 1) < 0) || put(b, name, strlen(name)) < 0 || put(b, " = ", 3) < 0)
 		return -ENOMEM;
 	while (n > 0)
 		if (put(b, &num[--n], 1) < 0)
@@ -176,28 +193,58 @@ all_blank(const char *s, size_t len)
 	return 1;
 }
 
-/* Note the old value of a key's line in *e, when it is a plain integer. */
-static void
-note_old(struct kt_conf_edit *e, enum kt_key key, const char *val, size_t vallen)
+/* Whether a line (without its newline) is our header, also when written with a CR before it. */
+static int
+is_header(const char *line, size_t len)
 {
-	char s[KT_VALUE_LEN];
+	size_t hlen = sizeof(kt_conf_header) - 2;	/* without its newline */
 
-	if (e->present & KT_BIT(key))
-		return;
-	e->present |= KT_BIT(key);
-	if (vallen == 0 || vallen >= sizeof(s))
-		return;
-	memcpy(s, val, vallen);
-	s[vallen] = '\0';
-	if (kt_parse_kernel_int(s, &e->old[key]) == 0)
-		e->old_int |= KT_BIT(key);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	return len == hlen && memcmp(line, kt_conf_header, hlen) == 0;
 }
 
 /*
- * Make the new text of a sysctl.d file from its old text (len bytes; empty for a new file): our
- * header comment first, each key in want->mask assigned exactly once (updated where it stood
- * first, appended when missing), every other assignment of the three keys dropped, every other
- * line kept byte for byte. With want->mask 0 the three keys and the header are taken out.
+ * Note in *e the value of a key's line. Each line overwrites what an earlier one noted, as the
+ * loaders apply a file's lines in order: the last one is in force. Its value is an integer when
+ * the kernel takes it as one, as it parses it ("0600" is octal); the text is kept either way.
+ */
+static int
+note_old(struct kt_conf_edit *e, enum kt_key key, const char *val, size_t vallen)
+{
+	char *s = strndup(val, vallen);
+
+	if (!s)
+		return -ENOMEM;
+	e->present |= KT_BIT(key);
+	e->old_text[key] = val;
+	e->old_len[key] = vallen;
+	e->old_int &= ~KT_BIT(key);
+	if (kt_kernel_parse(key, s, JUDGE_HZ, &e->old[key]) == 0)
+		e->old_int |= KT_BIT(key);
+	free(s);
+	return 0;
+}
+
+/* Fill in which keys the edit adds, takes out, or gives another value than the one in force. */
+static void
+note_changed(struct kt_conf_edit *e, const struct kt_values *want)
+{
+	for (int k = 0; k < KT_NKEYS; k++) {
+		int had = !!(e->present & KT_BIT(k)), has = !!(want->mask & KT_BIT(k));
+
+		if (had != has || (has && (!(e->old_int & KT_BIT(k)) || e->old[k] != want->val[k])))
+			e->changed |= KT_BIT(k);
+	}
+}
+
+/*
+ * Make the new text of a sysctl.d file from its old text (len bytes; empty or NULL for a new
+ * file): our header comment first, each key in want->mask assigned exactly once (updated where
+ * it stood first, keeping a leading '-', appended when missing), every other assignment of the
+ * three keys dropped, every other line kept byte for byte. With want->mask 0 the three keys and
+ * the header are taken out. What *ret_edit says of old values is about the last assignment of
+ * each key, the one in force at boot; its old_text points into text.
  * Returns 0 and sets the new text (to free) and what happened in *ret_edit, or -ENOMEM / -ERANGE.
  */
 int
@@ -206,9 +253,8 @@ kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **
 {
 	struct kt_conf_edit e = { .present = 0 };
 	struct buf b = { NULL, 0, 0 };
-	const char *line = text, *end = text + len;
+	const char *line, *end;
 	unsigned int written = 0;
-	size_t hlen = sizeof(kt_conf_header) - 1;
 	int r = 0;
 
 	assert(text || len == 0);
@@ -216,26 +262,28 @@ kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **
 
 	if (!kt_values_valid(want))
 		return -ERANGE;
-	if (want->mask && (r = put(&b, kt_conf_header, hlen)) < 0)
+	if (!text)
+		text = "";
+	if (want->mask && (r = put(&b, kt_conf_header, sizeof(kt_conf_header) - 1)) < 0)
 		goto fail;
-	while (line < end) {
+	for (line = text, end = text + len; line < end; ) {
 		const char *nl = memchr(line, '\n', end - line), *val;
 		size_t linelen = nl ? (size_t)(nl - line) : (size_t)(end - line), vallen;
 		size_t full = nl ? linelen + 1 : linelen;
 		enum kt_key k;
+		int dash;
 
-		if (full == hlen && memcmp(line, kt_conf_header, hlen) == 0) {
+		if (is_header(line, linelen)) {
 			line += full;		/* our header: written above, or taken out */
 			continue;
 		}
 		if (!kt_conf_line_key(line, linelen, &k, &val, &vallen)) {
 			r = put(&b, line, full);
-		} else {
-			note_old(&e, k, val, vallen);
-			if ((want->mask & KT_BIT(k)) && !(written & KT_BIT(k))) {
-				r = put_assignment(&b, k, want->val[k]);
-				written |= KT_BIT(k);
-			}
+		} else if ((r = note_old(&e, k, val, vallen)) == 0 &&
+		    (want->mask & KT_BIT(k)) && !(written & KT_BIT(k))) {
+			(void)skip_prefix(line, line + linelen, &dash);
+			r = put_assignment(&b, k, want->val[k], dash);
+			written |= KT_BIT(k);
 		}
 		if (r < 0)
 			goto fail;
@@ -246,17 +294,12 @@ kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **
 			continue;
 		if (b.len > 0 && b.p[b.len - 1] != '\n' && (r = put(&b, "\n", 1)) < 0)
 			goto fail;
-		if ((r = put_assignment(&b, k, want->val[k])) < 0)
+		if ((r = put_assignment(&b, k, want->val[k], 0)) < 0)
 			goto fail;
 	}
 	if ((r = put(&b, "", 0)) < 0)		/* a valid empty string even when nothing is left */
 		goto fail;
-	for (int k = 0; k < KT_NKEYS; k++) {
-		int had = !!(e.present & KT_BIT(k)), has = !!(want->mask & KT_BIT(k));
-
-		if (had != has || (has && (!(e.old_int & KT_BIT(k)) || e.old[k] != want->val[k])))
-			e.changed |= KT_BIT(k);
-	}
+	note_changed(&e, want);
 	e.same = b.len == len && memcmp(b.p, text, len) == 0;
 	e.empty = all_blank(b.p, b.len);
 	*ret_text = b.p;

@@ -107,17 +107,47 @@ printf '# local settings\r\n\nkernel.pid_max = 65536\n; old comment\n' >$conf
 printf '  -net/ipv4/tcp_keepalive_probes\t=  3 \nnet.ipv4.tcp_keepalive_time=5\n' >>$conf
 printf 'net.ipv4.tcp_keepalive_* = 77\nnet.ipv4.tcp_keepalive_time = 6' >>$conf
 run 0 persist --time 600 --intvl 60 --probes 7
-out_has "net.ipv4.tcp_keepalive_time: 5 -> 600"
+out_has "net.ipv4.tcp_keepalive_time: 6 -> 600"
 out_has "net.ipv4.tcp_keepalive_intvl: 60 added"
 out_has "net.ipv4.tcp_keepalive_probes: 3 -> 7"
 expect=$(printf '%s\n# local settings\r\n\nkernel.pid_max = 65536\n; old comment\n' "$header"
-    printf 'net.ipv4.tcp_keepalive_probes = 7\nnet.ipv4.tcp_keepalive_time = 600\n'
+    printf -- '-net.ipv4.tcp_keepalive_probes = 7\nnet.ipv4.tcp_keepalive_time = 600\n'
     printf 'net.ipv4.tcp_keepalive_* = 77\nnet.ipv4.tcp_keepalive_intvl = 60')
 file_is $conf "$expect"
 for k in time intvl probes; do
-	n=$(grep -c "^net.ipv4.tcp_keepalive_$k = " $conf)
+	n=$(grep -c "^-\{0,1\}net.ipv4.tcp_keepalive_$k = " $conf)
 	[ "$n" -eq 1 ] || fail "tcp_keepalive_$k assigned $n times"
 done
+
+t_persist "old values are the last assignment, as the kernel reads it, or shown as written"
+printf 'net.ipv4.tcp_keepalive_time = abc\nnet.ipv4.tcp_keepalive_intvl = 075\n' >$conf
+printf 'net.ipv4.tcp_keepalive_probes = 3\nnet.ipv4.tcp_keepalive_probes = 9\r\n' >>$conf
+run 0 persist --time 600 --intvl 61 --probes 9
+out_is "net.ipv4.tcp_keepalive_time: 'abc' -> 600
+net.ipv4.tcp_keepalive_intvl: 61 unchanged
+net.ipv4.tcp_keepalive_probes: 9 unchanged
+$conf: changed"
+file_is $conf "$(text 600 61 9)"
+printf 'net.ipv4.tcp_keepalive_time = 0600\nnet.ipv4.tcp_keepalive_intvl = \033[2J\n' >$conf
+run 0 persist --time 600 --intvl 60 --probes 9
+out_has "net.ipv4.tcp_keepalive_time: 384 -> 600"
+out_has "net.ipv4.tcp_keepalive_intvl: '\\x1b[2J' -> 60"
+
+t_persist "a leading '-' of a line updated in place is kept"
+printf -- '-net.ipv4.tcp_keepalive_intvl = 75\n' >$conf
+run 0 persist --time 600 --intvl 60 --probes 9
+out_has "net.ipv4.tcp_keepalive_intvl: 75 -> 60"
+expect=$(printf '%s\n-net.ipv4.tcp_keepalive_intvl = 60\n' "$header"
+    printf 'net.ipv4.tcp_keepalive_time = 600\nnet.ipv4.tcp_keepalive_probes = 9')
+file_is $conf "$expect"
+run 0 persist --time 600 --intvl 60 --probes 9
+out_has "$conf: unchanged"
+
+t_persist "a header line without its newline, or with CRLF, is still ours"
+printf '%s\r\nkernel.pid_max = 65536\n%s' "$header" "$header" >$conf
+run 0 persist --time 600
+file_is $conf "$(printf '%s\nkernel.pid_max = 65536\n' "$header"; text 600 75 9 | tail -n 3)"
+[ "$(grep -c '^# ka-tune' $conf)" -eq 1 ] || fail "header not exactly once"
 
 t_persist "--remove takes our keys out and keeps the rest"
 printf 'kernel.pid_max = 65536\n' >$conf
