@@ -36,7 +36,9 @@ _ka_tune()
 	case $opt in
 	--file) _ka_tune_paths -f "$cur"; return 0 ;;
 	--root) _ka_tune_paths -d "$cur"; return 0 ;;
-	--time | --intvl | --probes | --netns | --pid) return 0 ;;
+	--loader) _ka_tune_offer "systemd procps" "$cur"; return 0 ;;
+	--behind) _ka_tune_offer "aws-nat azure-lb gcp-nat aliyun-nat conntrack" "$cur"; return 0 ;;
+	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within) return 0 ;;
 	esac
 	[[ $prev == = || ${COMP_WORDS[COMP_CWORD]} == = ]] && return 0	# --json=, say
 
@@ -57,14 +59,16 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set persist help" "$cur"
+			_ka_tune_offer "show set check suggest persist help" "$cur"
 		fi
 		return 0
 	fi
 
 	case $cmd in
-	show) opts="--json --sysctl --all-netns --help" ;;
+	show) opts="--json --sysctl --all-netns --boot --loader --root --help" ;;
 	set) opts="--time --intvl --probes --dry-run --help" ;;
+	check) opts="--loader --behind --idle-timeout --help" ;;
+	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
 	*) return 0 ;;		# help, and unknown words, take nothing more
 	esac
@@ -78,6 +82,7 @@ _ka_tune()
 		--sysctl) given+="--json --sysctl --all-netns " ;;
 		--json | --all-netns) given+="$word --sysctl " ;;
 		--file | --root) given+="--file --root " ;;
+		--behind | --idle-timeout) given+="--behind --idle-timeout " ;;
 		--remove) given+="--remove --time --intvl --probes " ;;
 		--time | --intvl | --probes)
 			given+="$word "
