@@ -202,18 +202,19 @@ cmd_persist(int argc, char **argv)
 	struct persist p = { .path = KT_CONF_PATH, .boot_path = KT_CONF_PATH };
 	const char *file = NULL, *root = NULL;
 	char path[PATH_MAX], dir[PATH_MAX];
-	int c, r, bad = 0, lockfd;
+	const char *arg[KT_NKEYS] = { NULL };
+	int c, k, r, bad = 0, lockfd;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			bad |= cli_parse_value(KT_TIME, optarg, &p.want);
-			break;
 		case 'i':
-			bad |= cli_parse_value(KT_INTVL, optarg, &p.want);
-			break;
 		case 'p':
-			bad |= cli_parse_value(KT_PROBES, optarg, &p.want);
+			/* Judged after the loop, so that --help wins over a bad value before it;
+			 * the first bad one of a key stays to be reported, else the last one wins. */
+			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
+			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
+				arg[k] = optarg;
 			break;
 		case 'f':
 			file = optarg;
@@ -235,6 +236,9 @@ cmd_persist(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("persist: unexpected argument '%s'", argv[optind]);
+	for (k = 0; k < KT_NKEYS; k++)
+		if (arg[k])
+			bad |= cli_parse_value(k, arg[k], &p.want);
 	if (bad)
 		return EXIT_USAGE;
 	if (file && root)

@@ -48,18 +48,19 @@ cmd_set(int argc, char **argv)
 	};
 	struct kt_values want = { 0 }, old;
 	struct kt_failure fail = { .err = 0 };
-	int c, r, dry_run = 0, bad = 0;
+	const char *arg[KT_NKEYS] = { NULL };
+	int c, k, r, dry_run = 0, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			bad |= cli_parse_value(KT_TIME, optarg, &want);
-			break;
 		case 'i':
-			bad |= cli_parse_value(KT_INTVL, optarg, &want);
-			break;
 		case 'p':
-			bad |= cli_parse_value(KT_PROBES, optarg, &want);
+			/* Judged after the loop, so that --help wins over a bad value before it;
+			 * the first bad one of a key stays to be reported, else the last one wins. */
+			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
+			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
+				arg[k] = optarg;
 			break;
 		case 'n':
 			dry_run = 1;
@@ -72,6 +73,9 @@ cmd_set(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("set: unexpected argument '%s'", argv[optind]);
+	for (k = 0; k < KT_NKEYS; k++)
+		if (arg[k])
+			bad |= cli_parse_value(k, arg[k], &want);
 	if (bad)
 		return EXIT_USAGE;
 	if (!want.mask)

@@ -236,6 +236,23 @@ run 2 persist --root ""
 run 2 persist extra
 [ -z "$(ls -A /etc/sysctl.d)" ] || fail "a refused run wrote to /etc/sysctl.d"
 
+t_persist "--help wins over a bad value given before it, in persist and set"
+for cmd in persist set; do
+	run 0 $cmd --time 0 --help
+	out_has "usage: ka-tune"
+	err_empty
+	run 0 $cmd --probes x --intvl 5 -h
+	out_has "usage: ka-tune"
+	err_empty
+	# Every value given must still be valid, whichever comes last.
+	run 2 $cmd --time 0 --time 5 --dry-run
+	err_has "--time: '0' is out of range"
+	run 2 $cmd --time 5 --time 0 --dry-run
+	err_has "--time: '0' is out of range"
+done
+[ -z "$(ls -A /etc/sysctl.d)" ] || fail "a refused run wrote to /etc/sysctl.d"
+values_are 7200 75 9
+
 t_persist "a running value outside the accepted range is not persisted"
 echo 0 >$ipv4/tcp_keepalive_time
 run 2 persist
