@@ -16,6 +16,7 @@
 #include <linux/openat2.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /* The kernel's defaults: what a key holds at boot until a loader changes it. */
 static const int kernel_default[KT_NKEYS] = { 7200, 75, 9 };
@@ -227,12 +228,6 @@ list_files(struct kt_boot *b, int rootfd)
 
 /* --- parsing lines, as each loader does -------------------------------------------------------- */
 
-static int
-c_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
 /* systemd's WHITESPACE for strstrip(). */
 static int
 sd_space(char c)
@@ -257,7 +252,7 @@ strip(char *s, int (*space)(char))
 static void
 rstrip(char *s)
 {
-	for (char *e = s + strlen(s); e > s + 1 && c_space(e[-1]);)
+	for (char *e = s + strlen(s); e > s + 1 && kt_c_space(e[-1]);)
 		*--e = '\0';
 }
 
@@ -347,7 +342,7 @@ procps_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line, siz
 
 	if (rlen < 2)
 		return 0;
-	for (key = line; c_space(*key); key++)
+	for (key = line; kt_c_space(*key); key++)
 		;
 	if (strlen(key) + (size_t)has_nl < 2 || key[0] == '#' || key[0] == ';')
 		return 0;
@@ -360,7 +355,7 @@ procps_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line, siz
 		*value++ = '\0';
 		if (key[0] == '-')
 			key++;
-		while (c_space(*value))
+		while (kt_c_space(*value))
 			value++;
 		rstrip(value);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 static int
 is_digit(char c)
@@ -246,13 +247,6 @@ kt_format_duration(long long secs, char *buf, size_t len)
 	return 0;
 }
 
-/* The kernel's isspace(), which is the C locale's. */
-static int
-kernel_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
 /* The value of a digit in base 16 or less, or -1. */
 static int
 digit_value(char c)
@@ -326,7 +320,7 @@ kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val)
 	assert(ret_val);
 	assert(hz > 0);
 
-	while (kernel_space(*p))
+	while (kt_c_space(*p))
 		p++;
 	if (*p == '\0')
 		return -EINVAL;
