@@ -152,13 +152,15 @@ const char *kt_strerror(int err);
 extern const char kt_conf_header[];
 int kt_conf_line_key(const char *line, size_t len, enum kt_key *ret_key, const char **ret_val,
     size_t *ret_vallen);
-int kt_conf_load(const char *path, char **ret_text, size_t *ret_len);
+int kt_conf_open_dir(const char *path, size_t root_len, int create, int *ret_fd,
+    size_t *ret_stop);
+int kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
+    unsigned int *ret_mode);
 int kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **ret_text,
     size_t *ret_len, struct kt_conf_edit *ret_edit);
-int kt_conf_lock(const char *path, int *ret_fd);
-int kt_conf_save(const char *path, const char *text, size_t len);
-int kt_conf_delete(const char *path);
-int kt_mkdir_parents(const char *dir);
+int kt_conf_lock(int dirfd);
+int kt_conf_save(int dirfd, const char *name, const char *text, size_t len);
+int kt_conf_delete(int dirfd, const char *name);
 const char *kt_conf_strerror(int err);
 
 /* kt_netns.c */

@@ -1,4 +1,5 @@
 /* cmd_persist.c: ka-tune persist: write the values to a sysctl.d file so they survive reboot. */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,10 +11,13 @@
 
 struct persist {
 	struct kt_values want;		/* what the file is to hold; mask 0 with --remove */
-	const char *path;
+	char path[PATH_MAX];		/* the file, as shown */
+	char dir[PATH_MAX];		/* its directory, as shown: "." for a bare --file name */
+	const char *name;		/* its last component, in path */
+	size_t root_len;		/* how much of dir the user named: links are followed there */
 	const char *root;		/* --root, or NULL */
 	const char *boot_path;		/* the file as the boot loader names it */
-	int dry_run, remove;
+	int dry_run, remove, create;
 };
 
 /* Print a value as it stands in the file, quoted, its unprintable bytes as \xNN. */
@@ -128,19 +132,21 @@ warn_overridden(const struct persist *p)
 }
 
 /*
- * Load the file (a missing one is empty), edit it, and write, delete or leave it. The old text
- * is kept until the plan is printed: the plan shows old values as they stand in it.
+ * Load the file from the directory dirfd (-1: there is no directory, so no file), edit it, and
+ * write, delete or leave it. The old text is kept until the plan is printed: the plan shows old
+ * values as they stand in it.
  */
 static int
-persist(const struct persist *p)
+persist(const struct persist *p, int dirfd)
 {
 	char *old = NULL, *new = NULL;
 	size_t oldlen = 0, newlen;
 	struct kt_conf_edit e;
 	const char *result;
-	int r, ret = EXIT_FAIL;
+	int r = -ENOENT, ret = EXIT_FAIL;
 
-	r = kt_conf_load(p->path, &old, &oldlen);
+	if (dirfd >= 0)
+		r = kt_conf_load(dirfd, p->name, &old, &oldlen, NULL);
 	if (r < 0 && r != -ENOENT) {
 		cli_error("%s: cannot read: %s", p->path, kt_conf_strerror(r));
 		return EXIT_FAIL;
@@ -168,8 +174,11 @@ persist(const struct persist *p)
 		goto out;
 	}
 	r = 0;
-	if (!e.same)
-		r = p->remove && e.empty ? kt_conf_delete(p->path) : kt_conf_save(p->path, new, newlen);
+	if (!e.same) {
+		assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
+		r = p->remove && e.empty ? kt_conf_delete(dirfd, p->name)
+					 : kt_conf_save(dirfd, p->name, new, newlen);
+	}
 	if (r < 0) {
 		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
 		goto out;
@@ -183,6 +192,85 @@ out:
 	free(new);
 	free(old);
 	return ret;
+}
+
+/* Say why the file's directory could not be opened: stop bytes of p->dir name the culprit. */
+static void
+report_dir_error(const struct persist *p, int err, size_t stop)
+{
+	if (err == -ELOOP && stop > p->root_len)
+		cli_error("%.*s: is a symbolic link; --root does not follow links inside %.*s: they "
+			  "may lead out of it", (int)stop, p->dir, (int)p->root_len, p->dir);
+	else
+		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
+		    p->create && !p->dry_run ? " or create" : "",
+		    err == -ELOOP ? strerror(ELOOP) : kt_conf_strerror(err));
+}
+
+/*
+ * Open the file's directory (making it for --root; with --remove or --dry-run a missing one
+ * holds no file), lock it unless this is a dry run, and persist. Returns an exit status.
+ */
+static int
+persist_in_dir(const struct persist *p)
+{
+	size_t stop = 0;
+	int dirfd = -1, r;
+
+	r = kt_conf_open_dir(p->dir, p->root_len, p->create && !p->dry_run, &dirfd, &stop);
+	if (r < 0 && !(r == -ENOENT && (p->remove || p->dry_run))) {
+		report_dir_error(p, r, stop);
+		return EXIT_FAIL;
+	}
+	if (dirfd >= 0 && !p->dry_run && (r = kt_conf_lock(dirfd)) < 0) {
+		cli_error("%s: cannot lock: %s", p->dir, kt_conf_strerror(r));
+		(void)close(dirfd);
+		return EXIT_FAIL;
+	}
+	r = persist(p, dirfd);
+	if (dirfd >= 0)
+		(void)close(dirfd);
+	return r;
+}
+
+/*
+ * Work out the file and its directory from --file or --root (neither: /etc/sysctl.d), and how
+ * much of the directory the user named. --root's trailing slashes go ("/" is the real root).
+ * Returns EXIT_OK or EXIT_USAGE.
+ */
+static int
+set_target(struct persist *p, const char *file, const char *root)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	size_t len = root ? strlen(root) : 0;
+
+	if (file) {
+		/* The directory: up to the last '/' ("/" itself for "/x"), or "." for a bare name. */
+		size_t dlen = !slash ? 0 : slash == file ? 1 : (size_t)(slash - file);
+
+		if (slash && slash[1] == '\0')
+			return cli_usage_error("persist: --file '%s' names a directory", file);
+		if (snprintf(p->path, sizeof(p->path), "%s", file) >= (int)sizeof(p->path))
+			return cli_usage_error("persist: --file '%s': path too long", file);
+		memcpy(p->dir, dlen ? file : ".", dlen ? dlen : 1);
+		p->dir[dlen ? dlen : 1] = '\0';
+		p->name = p->path + (slash ? slash - file + 1 : 0);
+		p->root_len = strlen(p->dir);
+		p->boot_path = p->path;
+		return EXIT_OK;
+	}
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	if (snprintf(p->dir, sizeof(p->dir), "%.*s%s", (int)len, root ? root : "", KT_CONF_DIR) >=
+	    (int)sizeof(p->dir) ||
+	    snprintf(p->path, sizeof(p->path), "%s/%s", p->dir, KT_CONF_NAME) >= (int)sizeof(p->path))
+		return cli_usage_error("persist: --root '%s': path too long", root);
+	p->name = p->path + strlen(p->dir) + 1;
+	p->root_len = root ? len : strlen(p->dir);
+	p->root = root;
+	p->create = root && !p->remove;	/* --remove makes nothing: no directory, no file */
+	p->boot_path = KT_CONF_PATH;
+	return EXIT_OK;
 }
 
 int
@@ -199,11 +287,10 @@ cmd_persist(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct persist p = { .path = KT_CONF_PATH, .boot_path = KT_CONF_PATH };
+	struct persist p = { .want = { 0 } };
 	const char *file = NULL, *root = NULL;
-	char path[PATH_MAX], dir[PATH_MAX];
 	const char *arg[KT_NKEYS] = { NULL };
-	int c, k, r, bad = 0, lockfd;
+	int c, k, r, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -248,34 +335,13 @@ cmd_persist(int argc, char **argv)
 	if ((file && !*file) || (root && !*root))
 		return cli_usage_error("persist: --%s needs a non-empty path", file ? "file" : "root");
 
-	dir[0] = '\0';
-	if (file) {
-		p.path = p.boot_path = file;
-	} else if (root) {
-		p.root = root;
-		if (snprintf(dir, sizeof(dir), "%s%s", root, KT_CONF_DIR) >= (int)sizeof(dir) ||
-		    snprintf(path, sizeof(path), "%s/%s", dir, KT_CONF_NAME) >= (int)sizeof(path))
-			return cli_usage_error("persist: --root '%s': path too long", root);
-		p.path = path;
-	}
+	r = set_target(&p, file, root);
+	if (r != EXIT_OK)
+		return r;
 	if (!p.remove) {
 		r = fill_from_kernel(&p.want);
 		if (r != EXIT_OK)
 			return r;
 	}
-	if (p.dry_run)
-		return persist(&p);
-
-	if (dir[0] && (r = kt_mkdir_parents(dir)) < 0) {
-		cli_error("%s: cannot create: %s", dir, kt_conf_strerror(r));
-		return EXIT_FAIL;
-	}
-	r = kt_conf_lock(p.path, &lockfd);
-	if (r < 0) {
-		cli_error("%s: cannot lock its directory: %s", p.path, kt_conf_strerror(r));
-		return EXIT_FAIL;
-	}
-	r = persist(&p);
-	(void)close(lockfd);
-	return r;
+	return persist_in_dir(&p);
 }

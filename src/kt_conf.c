@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,25 +75,36 @@ kt_conf_line_key(const char *line, size_t len, enum kt_key *ret_key, const char 
 	return 1;
 }
 
+/* Check that name is one component, as the functions below take it: not empty, no '/'. */
+static int
+check_name(const char *name)
+{
+	assert(name);
+	return *name == '\0' || strchr(name, '/') ? -EINVAL : 0;
+}
+
 /*
- * Read a whole sysctl.d file (at most KT_CONF_MAX bytes) into a new NUL-terminated buffer that
- * the caller frees. A symbolic link is refused (-ELOOP), as is anything but a regular file
+ * Read the whole sysctl.d file name in the directory dirfd (at most KT_CONF_MAX bytes) into a
+ * new NUL-terminated buffer that the caller frees, and its permission bits into *ret_mode when
+ * that is not NULL. A symbolic link is refused (-ELOOP), as is anything but a regular file
  * (-EISDIR for a directory, -EINVAL otherwise). Returns 0 and sets *ret_text and *ret_len, or a
  * negative errno (-ENOENT when the file does not exist).
  */
 int
-kt_conf_load(const char *path, char **ret_text, size_t *ret_len)
+kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
+    unsigned int *ret_mode)
 {
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	int fd, r = 0;
+	int fd, r;
 
-	assert(path);
 	assert(ret_text);
 	assert(ret_len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if ((r = check_name(name)) < 0)
+		return r;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -135,6 +147,8 @@ out:
 	}
 	*ret_text = text;
 	*ret_len = len;
+	if (ret_mode)
+		*ret_mode = st.st_mode & 07777;
 	return 0;
 }
 
@@ -311,60 +325,105 @@ fail:
 	return r;
 }
 
-/* Split path into its directory (a new string, "." for a bare name) and its last component. */
+/*
+ * Go from the directory *fd down into its entry comp (len bytes), replacing *fd. With follow, a
+ * symbolic link is followed; without, it is refused with -ELOOP, and so is "..". With create, a
+ * missing directory is made, mode 0755 whatever the umask. Returns 0 or a negative errno.
+ */
 static int
-split_path(const char *path, char **ret_dir, const char **ret_base)
+step_down(int *fd, const char *comp, size_t len, int follow, int create)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir;
+	int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int next, made = 0, r;
 
-	if (!slash) {
-		dir = strdup(".");
-		*ret_base = path;
-	} else {
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-		*ret_base = slash + 1;
+	if (len > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(name, comp, len);
+	name[len] = '\0';
+	if (!follow && strcmp(name, "..") == 0)
+		return -EINVAL;
+	next = openat(*fd, name, flags);
+	if (next < 0 && errno == ENOENT && create) {
+		made = mkdirat(*fd, name, 0755) == 0;
+		if (!made && errno != EEXIST)
+			return -errno;
+		next = openat(*fd, name, flags);
 	}
-	if (!dir)
-		return -ENOMEM;
-	if (**ret_base == '\0') {
-		free(dir);
-		return -EISDIR;
+	if (next < 0) {
+		r = -errno;
+		/* O_NOFOLLOW with O_DIRECTORY says ENOTDIR of a link: say what it is. */
+		if (!follow && r == -ENOTDIR && fstatat(*fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			r = -ELOOP;
+		return r;
 	}
-	*ret_dir = dir;
+	if (made && fchmod(next, 0755) < 0) {
+		r = -errno;
+		(void)close(next);
+		return r;
+	}
+	(void)close(*fd);
+	*fd = next;
 	return 0;
 }
 
 /*
- * Take an exclusive lock that serialises ka-tune runs editing files in path's directory (an
- * flock on the directory itself, so no lock file is left behind). Returns 0 and the descriptor
- * to close to unlock in *ret_fd, or a negative errno.
+ * Open the directory path for the functions below, one component at a time. The components in
+ * its first root_len bytes, a directory the user named (--root's, or --file's directory), are
+ * resolved as usual, following symbolic links; every component after them must be a real
+ * directory: a link there, which could lead out of an image tree, is refused with -ELOOP. With
+ * create, missing directories are made, mode 0755 whatever the umask, as by mkdir -p.
+ * Returns 0 and the descriptor in *ret_fd, or a negative errno and, when ret_stop is not NULL,
+ * in *ret_stop the length of the prefix of path that names the directory that failed.
  */
 int
-kt_conf_lock(const char *path, int *ret_fd)
+kt_conf_open_dir(const char *path, size_t root_len, int create, int *ret_fd, size_t *ret_stop)
 {
-	const char *base;
-	char *dir;
+	const char *p = path, *end;
 	int fd, r;
 
 	assert(path);
 	assert(ret_fd);
+	assert(root_len <= strlen(path));
 
-	r = split_path(path, &dir, &base);
-	if (r < 0)
-		return r;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
+	fd = open(*path == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (ret_stop)
+			*ret_stop = *path == '/';
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
+	}
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchrnul(p, '/');
+		r = step_down(&fd, p, end - p, (size_t)(p - path) < root_len, create);
+		if (r < 0) {
 			(void)close(fd);
+			if (ret_stop)
+				*ret_stop = end - path;
 			return r;
 		}
+		p = end;
 	}
 	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * Take an exclusive lock that serialises ka-tune runs editing files in the directory dirfd
+ * from kt_conf_open_dir(): an flock on the directory itself, so no lock file is left behind.
+ * It holds until dirfd is closed. Returns 0 or a negative errno.
+ */
+int
+kt_conf_lock(int dirfd)
+{
+	while (flock(dirfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return 0;
 }
 
@@ -385,13 +444,16 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Check that path may be replaced: absent or a regular file, never a symbolic link. */
+/* Check that name may be replaced: absent or a regular file, never a symbolic link. */
 static int
-check_target(int dirfd, const char *base)
+check_target(int dirfd, const char *name)
 {
 	struct stat st;
+	int r = check_name(name);
 
-	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (r < 0)
+		return r;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;
@@ -400,60 +462,70 @@ check_target(int dirfd, const char *base)
 	return 0;
 }
 
-/* Make a temp file beside the target: O_EXCL, an unpredictable name. Fills tmp, returns an fd. */
-static int
-make_temp(const char *dir, const char *base, char *tmp, size_t tmplen)
-{
-	size_t dlen = strlen(dir), blen = strlen(base);
-	int fd;
+/* The characters of a temp file's random suffix, as mkstemp(3) uses. */
+static const char temp_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+#define TEMP_RANDOM	6
 
-	/* "<dir>/.<base>.XXXXXX": a name no loader reads, as it does not end in .conf. */
-	if (dlen + 2 + blen + 8 > tmplen)
+/*
+ * Create a temp file for name in dirfd: ".<name>.XXXXXX", a name no loader reads as it does
+ * not end in .conf, with six characters from getrandom(); O_EXCL and O_NOFOLLOW, so nothing in
+ * its place is ever opened. Fills tmp (tmplen bytes) and returns the descriptor, or -errno.
+ */
+static int
+make_temp(int dirfd, const char *name, char *tmp, size_t tmplen)
+{
+	size_t nlen = strlen(name);
+	unsigned char rnd[TEMP_RANDOM];
+	char *x;
+
+	if (nlen + 3 + TEMP_RANDOM > tmplen)
 		return -ENAMETOOLONG;
-	memcpy(tmp, dir, dlen);
-	tmp[dlen] = '/';
-	tmp[dlen + 1] = '.';
-	memcpy(tmp + dlen + 2, base, blen);
-	memcpy(tmp + dlen + 2 + blen, ".XXXXXX", 8);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	tmp[0] = '.';
+	memcpy(tmp + 1, name, nlen);
+	tmp[nlen + 1] = '.';
+	x = tmp + nlen + 2;
+	x[TEMP_RANDOM] = '\0';
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < TEMP_RANDOM; i++)
+			x[i] = temp_chars[rnd[i] % (sizeof(temp_chars) - 1)];
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
 }
 
 /*
- * Replace the file at path with text, atomically and durably: a temp file in the same directory,
- * full write, mode 0644 whatever the umask, fsync, rename over path, fsync the directory. A
- * symbolic link at path is refused (-ELOOP), never replaced. On failure the old file is intact
- * and the temp file removed; the one exception is a failed fsync of the directory, after which
- * the new file is in place but may not survive a crash (-EIO is returned all the same).
- * Returns 0 or a negative errno.
+ * Replace the file name in dirfd with text, atomically and durably: a temp file in the same
+ * directory, full write, mode 0644 whatever the umask, fsync, rename over name, fsync the
+ * directory. A symbolic link at name is refused (-ELOOP), never replaced. On failure the old
+ * file is intact and the temp file removed; the one exception is a failed fsync of the
+ * directory, after which the new file is in place but may not survive a crash (its error is
+ * returned all the same). Returns 0 or a negative errno.
  */
 int
-kt_conf_save(const char *path, const char *text, size_t len)
+kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 {
-	char tmp[PATH_MAX];
-	const char *base;
-	char *dir;
-	int dirfd = -1, fd = -1, r;
+	char tmp[NAME_MAX + 1];
+	int fd, r;
 
-	assert(path);
 	assert(text || len == 0);
 
-	r = split_path(path, &dir, &base);
+	r = check_target(dirfd, name);
 	if (r < 0)
 		return r;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = check_target(dirfd, base);
-	if (r < 0)
-		goto out;
-	fd = make_temp(dir, base, tmp, sizeof(tmp));
-	if (fd < 0) {
-		r = fd;
-		goto out;
-	}
+	fd = make_temp(dirfd, name, tmp, sizeof(tmp));
+	if (fd < 0)
+		return fd;
 	r = write_all(fd, text, len);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
@@ -461,82 +533,29 @@ kt_conf_save(const char *path, const char *text, size_t len)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp);
-		goto out;
+		(void)unlinkat(dirfd, tmp, 0);
+		return r;
 	}
-	if (fsync(dirfd) < 0)
-		r = -errno;
-out:
-	if (dirfd >= 0)
-		(void)close(dirfd);
-	free(dir);
-	return r;
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 /*
- * Delete the file at path (a regular file, never through a symbolic link) and make that
- * durable. Returns 0 or a negative errno (-ENOENT when it is already gone).
+ * Delete the file name in dirfd (a regular file, never a symbolic link) and make that durable.
+ * Returns 0 or a negative errno (-ENOENT when it is already gone).
  */
 int
-kt_conf_delete(const char *path)
+kt_conf_delete(int dirfd, const char *name)
 {
-	const char *base;
-	char *dir;
-	int dirfd, r;
+	int r = check_target(dirfd, name);
 
-	assert(path);
-
-	r = split_path(path, &dir, &base);
-	if (r < 0)
-		return r;
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (dirfd < 0)
-		return -errno;
-	r = check_target(dirfd, base);
-	if (r == 0 && unlinkat(dirfd, base, 0) < 0)
+	if (r == 0 && unlinkat(dirfd, name, 0) < 0)
 		r = -errno;
 	if (r == 0 && fsync(dirfd) < 0)
 		r = -errno;
-	(void)close(dirfd);
 	return r;
-}
-
-/*
- * Create dir and its missing parents, mode 0755, as mkdir -p does. Returns 0 or a negative
- * errno (-ENOTDIR when a component is not a directory).
- */
-int
-kt_mkdir_parents(const char *dir)
-{
-	char buf[PATH_MAX];
-	struct stat st;
-	size_t len;
-
-	assert(dir);
-
-	len = strlen(dir);
-	if (len == 0)
-		return -ENOENT;
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(buf, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 /* Explain an error of the kt_conf_* functions about a file, for an operator. Static string. */

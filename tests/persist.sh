@@ -14,6 +14,7 @@ systemd_sysctl=/lib/systemd/systemd-sysctl
 mkdir -p /etc/sysctl.d && mount -t tmpfs -o mode=0755 none /etc/sysctl.d ||
     { echo "FAIL: $name: cannot mount a tmpfs over /etc/sysctl.d" >&2; exit 1; }
 
+err_is() { [ "$(cat "$err")" = "$1" ] || fail "stderr is not: $1"; }
 file_is() { [ "$(cat "$1")" = "$2" ] || fail "$1 is not: $2 (it is: $(cat "$1" 2>&1))"; }
 no_temp_files() {
 	left=$(find "$1" -name '.*.??????' 2>/dev/null)
@@ -203,11 +204,70 @@ file_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf" "$(text 600 75 9)"
 out_has "$tmp/image/etc/sysctl.d/90-ka-tune.conf: changed"
 [ ! -e $conf ] || fail "--root also wrote $conf"
 
+t_persist "--root makes missing directories 0755 whatever the umask"
+(umask 077 && "$bin" persist --root "$tmp/image/x" --time 600 >"$out" 2>"$err") ||
+    fail "persist --root under umask 077 failed"
+for d in "$tmp/image" "$tmp/image/x" "$tmp/image/x/etc" "$tmp/image/x/etc/sysctl.d"; do
+	[ "$(stat -c %a "$d")" = 755 ] || fail "$d has mode $(stat -c %a "$d"), not 755"
+done
+mkdir -m 700 "$tmp/image/y"
+(umask 077 && "$bin" persist --root "$tmp/image/y" --time 600 >"$out" 2>"$err") ||
+    fail "persist --root under umask 077 failed"
+[ "$(stat -c %a "$tmp/image/y")" = 700 ] || fail "an existing root's mode was changed"
+rm -rf "$tmp/image"
+
+t_persist "--root follows no symbolic link inside the image"
+mkdir -p "$tmp/image/etc"
+ln -s /etc/sysctl.d "$tmp/image/etc/sysctl.d"
+run 1 persist --root "$tmp/image" --time 600
+err_is "ka-tune: $tmp/image/etc/sysctl.d: is a symbolic link; --root does not follow links inside $tmp/image: they may lead out of it"
+out_empty
+run 1 persist --root "$tmp/image" --dry-run
+err_has "is a symbolic link"
+run 1 persist --root "$tmp/image" --remove
+err_has "is a symbolic link"
+[ -z "$(ls -A /etc/sysctl.d)" ] || fail "wrote through the link to /etc/sysctl.d"
+rm -rf "$tmp/image/etc"
+ln -s /etc "$tmp/image/etc"
+run 1 persist --root "$tmp/image" --time 600
+err_has "$tmp/image/etc: is a symbolic link"
+[ -z "$(ls -A /etc/sysctl.d)" ] || fail "wrote through the link to /etc"
+# The root itself is named by the user: a link there is followed.
+rm "$tmp/image/etc"
+ln -s "$tmp/image" "$tmp/imagelink"
+run 0 persist --root "$tmp/imagelink" --time 600
+out_has "$tmp/imagelink/etc/sysctl.d/90-ka-tune.conf: changed"
+file_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf" "$(text 600 75 9)"
+rm -rf "$tmp/image" "$tmp/imagelink"
+
+t_persist "--remove --root creates nothing; a missing directory has nothing to remove"
+run 0 persist --remove --root "$tmp/image"
+out_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf: unchanged"
+[ ! -e "$tmp/image" ] || fail "--remove created $tmp/image"
+mkdir -p "$tmp/image/etc"
+run 0 persist --remove --root "$tmp/image"
+out_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf: unchanged"
+[ ! -e "$tmp/image/etc/sysctl.d" ] || fail "--remove created $tmp/image/etc/sysctl.d"
+run 0 persist --dry-run --root "$tmp/image" --time 600
+err_has "would be changed"
+[ ! -e "$tmp/image/etc/sysctl.d" ] || fail "--dry-run created $tmp/image/etc/sysctl.d"
+rm -rf "$tmp/image"
+
+t_persist "--root / is the real root, and trailing slashes are not shown"
+run 0 persist --root / --time 600
+[ "$(tail -n 1 "$out")" = "$conf: changed" ] || fail "the last line is not: $conf: changed"
+file_is $conf "$(text 600 75 9)"
+run 0 persist --root /// --time 600
+[ "$(tail -n 1 "$out")" = "$conf: unchanged" ] || fail "the last line is not: $conf: unchanged"
+run 0 persist --root "$tmp/image//" --time 600
+out_has "$tmp/image/etc/sysctl.d/90-ka-tune.conf: changed"
+rm -rf "$tmp/image"
+
 t_persist "--file names another target"
 run 0 persist --file "$tmp/other.conf" --probes 3
 file_is "$tmp/other.conf" "$(text 7200 75 3)"
 run 1 persist --file "$tmp/no/such/dir/x.conf"
-err_has "$tmp/no/such/dir/x.conf: cannot lock its directory: No such file or directory"
+err_has "$tmp/no: cannot open: No such file or directory"
 
 t_persist "a symlinked target is refused, the link and its target kept"
 printf 'kernel.pid_max = 65536\n' >"$tmp/real.conf"
@@ -264,7 +324,7 @@ file_is $conf "$(text 600 75 9)"
 t_persist "a failed rename leaves the old file and no temp file"
 run 0 persist --time 600
 before=$(stamp $conf)
-strace -f -o /dev/null -e trace=rename -e inject=rename:error=EIO "$bin" persist --time 900 \
+strace -f -o /dev/null -e trace=/^rename -e inject=/^rename:error=EIO "$bin" persist --time 900 \
     >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist with a failing rename did not exit 1"
 err_has "$conf: cannot write: Input/output error"

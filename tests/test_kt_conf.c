@@ -50,6 +50,7 @@ static char text_sentinel[] = "sentinel";
 /* A fresh directory for each test; the cwd, umask and file size limit are put back after it. */
 struct tree {
 	char root[PATH_MAX];
+	int dirfd;		/* root, open */
 	int cwd;
 	mode_t umask;
 	struct rlimit fsize;
@@ -193,6 +194,13 @@ setup(void **state)
 		free(t);
 		return -1;
 	}
+	t->dirfd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dirfd < 0) {
+		close(t->cwd);
+		rmdir(t->root);
+		free(t);
+		return -1;
+	}
 	t->umask = umask(022);
 	*state = t;
 	return 0;
@@ -216,6 +224,7 @@ teardown(void **state)
 	if (fchdir(t->cwd) < 0)
 		r = -1;
 	close(t->cwd);
+	close(t->dirfd);
 	umask(t->umask);
 	if (setrlimit(RLIMIT_FSIZE, &t->fsize) < 0 || signal(SIGXFSZ, SIG_DFL) == SIG_ERR)
 		r = -1;
@@ -1007,55 +1016,60 @@ test_edit_out_of_range(void **state)
 /* --- kt_conf_load ------------------------------------------------------------------------ */
 
 static void
-assert_load_fails(const char *path, int err)
+assert_load_fails(int dirfd, const char *name, int err)
 {
 	char *text = text_sentinel;
 	size_t len = SIZE_SENTINEL;
+	unsigned int mode = (unsigned int)INT_SENTINEL;
 
-	assert_int_equal(kt_conf_load(path, &text, &len), err);
+	assert_int_equal(kt_conf_load(dirfd, name, &text, &len, &mode), err);
 	assert_ptr_equal(text, text_sentinel);
 	assert_int_equal(len, SIZE_SENTINEL);
+	assert_int_equal(mode, (unsigned int)INT_SENTINEL);
 }
 
-/* Every byte but NUL, no newline at the end: read back exactly, NUL-terminated. */
+/* Every byte but NUL, no newline at the end: read back exactly, NUL-terminated, with its mode. */
 static void
 test_load_exact(void **state)
 {
 	const struct tree *t = *state;
 	char path[PATH_MAX], bytes[255], *text = text_sentinel;
 	size_t len = SIZE_SENTINEL;
+	unsigned int mode = 0;
 
 	for (int i = 0; i < 255; i++)
 		bytes[i] = (char)(i + 1);
 	path_of(t, "a.conf", path, sizeof(path));
 	put_file(path, bytes, sizeof(bytes));
-	assert_int_equal(kt_conf_load(path, &text, &len), 0);
+	assert_int_equal(chmod(path, 02640), 0);
+	assert_int_equal(kt_conf_load(t->dirfd, "a.conf", &text, &len, &mode), 0);
 	assert_int_equal(len, sizeof(bytes));
 	assert_memory_equal(text, bytes, sizeof(bytes));
 	assert_int_equal(text[len], '\0');
+	assert_int_equal(mode, 02640);
 	free(text);
 
-	/* An empty file is an empty string. */
+	/* An empty file is an empty string; the mode may be left out. */
 	text = text_sentinel;
 	len = SIZE_SENTINEL;
 	put_file(path, "", 0);
-	assert_int_equal(kt_conf_load(path, &text, &len), 0);
+	assert_int_equal(kt_conf_load(t->dirfd, "a.conf", &text, &len, NULL), 0);
 	assert_true(text != text_sentinel);
 	assert_int_equal(len, 0);
 	assert_int_equal(text[0], '\0');
 	free(text);
 }
 
+/* A missing file is -ENOENT; a name that is not one component is refused. */
 static void
 test_load_missing(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX];
 
-	path_of(t, "missing.conf", path, sizeof(path));
-	assert_load_fails(path, -ENOENT);
-	path_of(t, "missing/a.conf", path, sizeof(path));
-	assert_load_fails(path, -ENOENT);
+	assert_load_fails(t->dirfd, "missing.conf", -ENOENT);
+	assert_load_fails(t->dirfd, "missing/a.conf", -EINVAL);
+	assert_load_fails(t->dirfd, "", -EINVAL);
+	assert_load_fails(t->dirfd, "/etc/passwd", -EINVAL);
 }
 
 /* A symbolic link is refused whether it points to a file or nowhere; neither is changed. */
@@ -1063,17 +1077,18 @@ static void
 test_load_symlink(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX], target[PATH_MAX];
+	char path[PATH_MAX];
 
-	path_of(t, "target.conf", target, sizeof(target));
-	put_str(target, L_TIME);
+	path_of(t, "target.conf", path, sizeof(path));
+	put_str(path, L_TIME);
 	path_of(t, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
-	assert_load_fails(path, -ELOOP);
+	assert_load_fails(t->dirfd, "link.conf", -ELOOP);
 	path_of(t, "dangling.conf", path, sizeof(path));
 	assert_int_equal(symlink("nowhere.conf", path), 0);
-	assert_load_fails(path, -ELOOP);
-	assert_file_is(target, L_TIME);
+	assert_load_fails(t->dirfd, "dangling.conf", -ELOOP);
+	path_of(t, "target.conf", path, sizeof(path));
+	assert_file_is(path, L_TIME);
 	assert_dir_is(t->root, "dangling.conf link.conf target.conf");
 }
 
@@ -1085,8 +1100,8 @@ test_load_directory(void **state)
 
 	path_of(t, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_load_fails(path, -EISDIR);
-	assert_load_fails(t->root, -EISDIR);
+	assert_load_fails(t->dirfd, "d.conf", -EISDIR);
+	assert_load_fails(t->dirfd, ".", -EISDIR);
 }
 
 /* A FIFO with no writer is refused at once; an alarm kills the test if it hangs instead. */
@@ -1095,15 +1110,19 @@ test_load_fifo(void **state)
 {
 	const struct tree *t = *state;
 	char path[PATH_MAX];
+	int dev;
 
 	path_of(t, "fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
 	alarm(10);
-	assert_load_fails(path, -EINVAL);
+	assert_load_fails(t->dirfd, "fifo.conf", -EINVAL);
 	alarm(0);
 	assert_true(S_ISFIFO(mode_of(path)));
 	/* A character device is not a regular file either. */
-	assert_load_fails("/dev/null", -EINVAL);
+	dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dev >= 0);
+	assert_load_fails(dev, "null", -EINVAL);
+	assert_int_equal(close(dev), 0);
 }
 
 /* KT_CONF_MAX bytes are read; one more is too many. */
@@ -1119,14 +1138,14 @@ test_load_size(void **state)
 		big[i] = i % 64 == 63 ? '\n' : 'a' + i % 26;
 	path_of(t, "big.conf", path, sizeof(path));
 	put_file(path, big, KT_CONF_MAX);
-	assert_int_equal(kt_conf_load(path, &text, &len), 0);
+	assert_int_equal(kt_conf_load(t->dirfd, "big.conf", &text, &len, NULL), 0);
 	assert_int_equal(len, KT_CONF_MAX);
 	assert_memory_equal(text, big, KT_CONF_MAX);
 	assert_int_equal(text[len], '\0');
 	free(text);
 
 	put_file(path, big, KT_CONF_MAX + 1);
-	assert_load_fails(path, -EFBIG);
+	assert_load_fails(t->dirfd, "big.conf", -EFBIG);
 	free(big);
 }
 
@@ -1142,7 +1161,7 @@ test_save_new(void **state)
 
 	path_of(t, "90-ka-tune.conf", path, sizeof(path));
 	umask(077);
-	assert_int_equal(kt_conf_save(path, text, strlen(text)), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "90-ka-tune.conf", text, strlen(text)), 0);
 	assert_true(S_ISREG(mode_of(path)));
 	assert_int_equal(mode_of(path) & 07777, 0644);
 	assert_file_is(path, text);
@@ -1164,7 +1183,7 @@ test_save_replace(void **state)
 	assert_int_equal(link(path, old_link), 0);
 	old = inode_of(path);
 
-	assert_int_equal(kt_conf_save(path, "new\n", 4), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", "new\n", 4), 0);
 	assert_file_is(path, "new\n");
 	assert_true(inode_of(path) != old);
 	assert_int_equal(mode_of(path) & 07777, 0644);
@@ -1172,11 +1191,11 @@ test_save_replace(void **state)
 	assert_dir_is(t->root, "a.conf old");
 
 	/* Shorter and empty texts leave nothing of the longer ones. */
-	assert_int_equal(kt_conf_save(path, "x", 1), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", "x", 1), 0);
 	assert_file_is(path, "x");
-	assert_int_equal(kt_conf_save(path, "", 0), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", "", 0), 0);
 	assert_file_is(path, "");
-	assert_int_equal(kt_conf_save(path, NULL, 0), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", NULL, 0), 0);
 	assert_file_is(path, "");
 	assert_dir_is(t->root, "a.conf old");
 }
@@ -1200,7 +1219,7 @@ test_save_write_fails(void **state)
 	small.rlim_cur = 100;
 	assert_true(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	assert_int_equal(kt_conf_save(path, big, sizeof(big)), -EFBIG);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", big, sizeof(big)), -EFBIG);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &t->fsize), 0);
 	assert_file_is(path, "old\n");
 	assert_true(inode_of(path) == old);
@@ -1218,13 +1237,13 @@ test_save_symlink(void **state)
 	put_str(target, "target\n");
 	path_of(t, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -ELOOP);
+	assert_int_equal(kt_conf_save(t->dirfd, "link.conf", "new\n", 4), -ELOOP);
 	assert_link_to(path, "target.conf");
 	assert_file_is(target, "target\n");
 
 	path_of(t, "dangling.conf", path, sizeof(path));
 	assert_int_equal(symlink("created.conf", path), 0);
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -ELOOP);
+	assert_int_equal(kt_conf_save(t->dirfd, "dangling.conf", "new\n", 4), -ELOOP);
 	assert_link_to(path, "created.conf");
 	assert_dir_is(t->root, "dangling.conf link.conf target.conf");
 }
@@ -1237,69 +1256,83 @@ test_save_not_a_file(void **state)
 
 	path_of(t, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -EISDIR);
+	assert_int_equal(kt_conf_save(t->dirfd, "d.conf", "new\n", 4), -EISDIR);
 	assert_true(S_ISDIR(mode_of(path)));
 	assert_dir_is(path, "");
 
-	/* A path ending in '/' names a directory, never a file. */
-	path_of(t, "d.conf/", path, sizeof(path));
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -EISDIR);
+	/* A name is one component: never a path, never empty. */
+	assert_int_equal(kt_conf_save(t->dirfd, "d.conf/", "new\n", 4), -EINVAL);
+	assert_int_equal(kt_conf_save(t->dirfd, "d.conf/x", "new\n", 4), -EINVAL);
+	assert_int_equal(kt_conf_save(t->dirfd, "", "new\n", 4), -EINVAL);
 
 	path_of(t, "fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -EINVAL);
+	assert_int_equal(kt_conf_save(t->dirfd, "fifo.conf", "new\n", 4), -EINVAL);
 	assert_true(S_ISFIFO(mode_of(path)));
 	assert_dir_is(t->root, "d.conf fifo.conf");
 }
 
+/*
+ * The temp file is ".NAME.XXXXXX" beside the target, created with O_EXCL and O_NOFOLLOW: a
+ * symbolic link of that pattern already there is neither followed nor replaced.
+ */
 static void
-test_save_missing_dir(void **state)
+test_save_temp_name(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
 
-	path_of(t, "missing/a.conf", path, sizeof(path));
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -ENOENT);
-	path_of(t, "missing", dir, sizeof(dir));
-	assert_int_equal(access(dir, F_OK), -1);
+	path_of(t, ".a.conf.AAAAAA", path, sizeof(path));
+	assert_int_equal(symlink("/nonexistent/x", path), 0);
+	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", "new\n", 4), 0);
+	path_of(t, "a.conf", path, sizeof(path));
+	assert_file_is(path, "new\n");
+	assert_dir_is(t->root, ".a.conf.AAAAAA a.conf");
+	assert_int_equal(fstatat(t->dirfd, ".a.conf.AAAAAA", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISLNK(st.st_mode));
+
+	/* A name too long for a temp file beside it. */
+	memset(path, 'n', NAME_MAX);
+	path[NAME_MAX] = '\0';
+	assert_int_equal(kt_conf_save(t->dirfd, path, "new\n", 4), -ENAMETOOLONG);
+	fd = openat(t->dirfd, path, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(fd, -1);
 	assert_int_equal(errno, ENOENT);
-
-	/* A file where the directory should be. */
-	put_str(dir, "file\n");
-	assert_int_equal(kt_conf_save(path, "new\n", 4), -ENOTDIR);
-	assert_file_is(dir, "file\n");
-	assert_dir_is(t->root, "missing");
 }
 
-/* A bare name is a file in the current directory, for every function that takes a path. */
+/* A bare name is a file in the current directory; a relative directory is the cwd's. */
 static void
 test_relative_path(void **state)
 {
 	const struct tree *t = *state;
 	char path[PATH_MAX], *text = text_sentinel;
 	size_t len = SIZE_SENTINEL;
-	int fd = -1;
+	int fd = INT_SENTINEL;
 
 	assert_int_equal(chdir(t->root), 0);
-	assert_int_equal(kt_conf_save("rel.conf", "rel\n", 4), 0);
+	assert_int_equal(kt_conf_open_dir(".", 1, 0, &fd, NULL), 0);
+	assert_int_equal(kt_conf_save(fd, "rel.conf", "rel\n", 4), 0);
 	path_of(t, "rel.conf", path, sizeof(path));
 	assert_file_is(path, "rel\n");
 	assert_int_equal(mode_of(path) & 07777, 0644);
 	assert_dir_is(t->root, "rel.conf");
 
-	assert_int_equal(kt_conf_load("rel.conf", &text, &len), 0);
+	assert_int_equal(kt_conf_load(fd, "rel.conf", &text, &len, NULL), 0);
 	assert_int_equal(len, 4);
 	assert_string_equal(text, "rel\n");
 	free(text);
 
-	assert_int_equal(kt_conf_lock("rel.conf", &fd), 0);
-	assert_true(fd >= 0);
+	assert_int_equal(kt_conf_lock(fd), 0);
+	assert_int_equal(kt_conf_delete(fd, "rel.conf"), 0);
+	assert_dir_is(t->root, "");
 	assert_int_equal(close(fd), 0);
 
-	assert_int_equal(kt_conf_delete("rel.conf"), 0);
-	assert_dir_is(t->root, "");
-
-	assert_int_equal(kt_mkdir_parents("a/b"), 0);
+	fd = INT_SENTINEL;
+	assert_int_equal(kt_conf_open_dir("a/b", 0, 1, &fd, NULL), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
 	path_of(t, "a/b", path, sizeof(path));
 	assert_true(S_ISDIR(mode_of(path)));
 }
@@ -1310,19 +1343,17 @@ static void
 test_delete(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX], other[PATH_MAX];
+	char path[PATH_MAX];
 
 	path_of(t, "a.conf", path, sizeof(path));
-	path_of(t, "b.conf", other, sizeof(other));
 	put_str(path, L_TIME);
-	put_str(other, L_TIME);
-	assert_int_equal(kt_conf_delete(path), 0);
+	path_of(t, "b.conf", path, sizeof(path));
+	put_str(path, L_TIME);
+	assert_int_equal(kt_conf_delete(t->dirfd, "a.conf"), 0);
 	assert_dir_is(t->root, "b.conf");
-	assert_int_equal(kt_conf_delete(path), -ENOENT);
+	assert_int_equal(kt_conf_delete(t->dirfd, "a.conf"), -ENOENT);
 	assert_dir_is(t->root, "b.conf");
-
-	path_of(t, "missing/a.conf", path, sizeof(path));
-	assert_int_equal(kt_conf_delete(path), -ENOENT);
+	assert_int_equal(kt_conf_delete(t->dirfd, "missing/a.conf"), -EINVAL);
 }
 
 static void
@@ -1335,13 +1366,13 @@ test_delete_refused(void **state)
 	put_str(target, "target\n");
 	path_of(t, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
-	assert_int_equal(kt_conf_delete(path), -ELOOP);
+	assert_int_equal(kt_conf_delete(t->dirfd, "link.conf"), -ELOOP);
 	assert_link_to(path, "target.conf");
 	assert_file_is(target, "target\n");
 
 	path_of(t, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
-	assert_int_equal(kt_conf_delete(path), -EISDIR);
+	assert_int_equal(kt_conf_delete(t->dirfd, "d.conf"), -EISDIR);
 	assert_true(S_ISDIR(mode_of(path)));
 	assert_dir_is(t->root, "d.conf link.conf target.conf");
 }
@@ -1353,13 +1384,12 @@ static void
 test_lock(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX];
 	int fd = INT_SENTINEL, other;
 
-	path_of(t, "90-ka-tune.conf", path, sizeof(path));
-	assert_int_equal(kt_conf_lock(path, &fd), 0);
+	assert_int_equal(kt_conf_open_dir(t->root, strlen(t->root), 0, &fd, NULL), 0);
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(kt_conf_lock(fd), 0);
 
 	other = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(other >= 0);
@@ -1376,73 +1406,140 @@ test_lock(void **state)
 	assert_int_equal(close(other), 0);
 }
 
+/* --- kt_conf_open_dir -------------------------------------------------------------------- */
+
+/* Open path (root_len bytes of it followed) and check the result: the error and where, or 0. */
 static void
-test_lock_missing(void **state)
+check_open_dir(const char *path, size_t root_len, int create, int want_err, size_t want_stop)
 {
-	const struct tree *t = *state;
-	char path[PATH_MAX];
-	int fd = INT_SENTINEL;
+	int fd = INT_SENTINEL, r;
+	size_t stop = SIZE_SENTINEL;
 
-	path_of(t, "missing/a.conf", path, sizeof(path));
-	assert_int_equal(kt_conf_lock(path, &fd), -ENOENT);
-	assert_int_equal(fd, INT_SENTINEL);
-
-	path_of(t, "file", path, sizeof(path));
-	put_str(path, "");
-	path_of(t, "file/a.conf", path, sizeof(path));
-	assert_int_equal(kt_conf_lock(path, &fd), -ENOTDIR);
-	assert_int_equal(fd, INT_SENTINEL);
+	r = kt_conf_open_dir(path, root_len, create, &fd, &stop);
+	if (r != want_err || (r < 0 && (fd != INT_SENTINEL || stop != want_stop)) ||
+	    (r == 0 && (fd < 0 || stop != SIZE_SENTINEL)))
+		fail_msg("%s (%zu, create %d): returned %d, fd %d, stop %zu; want %d, stop %zu", path,
+		    root_len, create, r, fd, stop, want_err, want_stop);
+	if (r == 0) {
+		assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+		assert_int_equal(close(fd), 0);
+	}
 }
 
-/* --- kt_mkdir_parents -------------------------------------------------------------------- */
-
+/*
+ * Missing directories are made with mode 0755 whatever the umask, the root's too; existing ones
+ * keep their mode. Without create, the first missing one is named.
+ */
 static void
-test_mkdir_parents(void **state)
+test_open_dir_create(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX];
+	char path[PATH_MAX], root[PATH_MAX];
 
-	path_of(t, "a/b/c", path, sizeof(path));
-	assert_int_equal(kt_mkdir_parents(path), 0);
+	path_of(t, "img", root, sizeof(root));
+	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	check_open_dir(path, strlen(root), 0, -ENOENT, strlen(root));
+	assert_dir_is(t->root, "");
+
+	umask(077);
+	assert_int_equal(mkdir(root, 0700), 0);
+	check_open_dir(path, strlen(root), 0, -ENOENT, strlen(root) + 4);
+	check_open_dir(path, strlen(root), 1, 0, 0);
 	assert_true(S_ISDIR(mode_of(path)));
 	assert_int_equal(mode_of(path) & 07777, 0755);
-	path_of(t, "a/b", path, sizeof(path));
-	assert_true(S_ISDIR(mode_of(path)));
+	path_of(t, "img/etc", path, sizeof(path));
 	assert_int_equal(mode_of(path) & 07777, 0755);
-	assert_dir_is(path, "c");
+	assert_int_equal(mode_of(root) & 07777, 0700);
+	assert_dir_is(path, "sysctl.d");
 
-	/* Again: all there already. */
-	path_of(t, "a/b/c", path, sizeof(path));
-	assert_int_equal(kt_mkdir_parents(path), 0);
-	assert_int_equal(kt_mkdir_parents(t->root), 0);
-	assert_int_equal(kt_mkdir_parents("/"), 0);
+	/* The root itself, missing, is made as mkdir -p would. */
+	path_of(t, "new/img/etc/sysctl.d", path, sizeof(path));
+	check_open_dir(path, strlen(t->root) + 8, 1, 0, 0);
+	path_of(t, "new", path, sizeof(path));
+	assert_int_equal(mode_of(path) & 07777, 0755);
 
-	/* A trailing slash and doubled slashes change nothing. */
-	path_of(t, "x//y/", path, sizeof(path));
-	assert_int_equal(kt_mkdir_parents(path), 0);
-	path_of(t, "x/y", path, sizeof(path));
-	assert_true(S_ISDIR(mode_of(path)));
-	assert_dir_is(t->root, "a x");
+	/* Again: all there already. Doubled and trailing slashes change nothing. */
+	path_of(t, "img//etc/sysctl.d/", path, sizeof(path));
+	check_open_dir(path, strlen(root), 1, 0, 0);
+	check_open_dir(path, strlen(root), 0, 0, 0);
+	check_open_dir("/", 0, 0, 0, 0);
+	check_open_dir("/", 1, 1, 0, 0);
+	assert_dir_is(t->root, "img new");
 }
 
+/* A file where a directory should be is -ENOTDIR, named; nothing is made past it. */
 static void
-test_mkdir_parents_refused(void **state)
+test_open_dir_not_dir(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX];
+	char path[PATH_MAX], file[PATH_MAX];
 
-	path_of(t, "f", path, sizeof(path));
-	put_str(path, "file\n");
-	assert_int_equal(kt_mkdir_parents(path), -ENOTDIR);
-	path_of(t, "f/sub", path, sizeof(path));
-	assert_int_equal(kt_mkdir_parents(path), -ENOTDIR);
+	path_of(t, "f", file, sizeof(file));
+	put_str(file, "file\n");
+	check_open_dir(file, strlen(t->root), 1, -ENOTDIR, strlen(file));
 	path_of(t, "f/sub/deeper", path, sizeof(path));
-	assert_int_equal(kt_mkdir_parents(path), -ENOTDIR);
-	path_of(t, "f", path, sizeof(path));
-	assert_file_is(path, "file\n");
+	check_open_dir(path, strlen(t->root), 1, -ENOTDIR, strlen(file));
+	check_open_dir(path, strlen(path), 1, -ENOTDIR, strlen(file));
+	assert_file_is(file, "file\n");
 	assert_dir_is(t->root, "f");
+}
 
-	assert_int_equal(kt_mkdir_parents(""), -ENOENT);
+/*
+ * Symbolic links are followed in the part the user named, and refused after it, wherever they
+ * point and whether or not they dangle; nothing is made through them. ".." is refused there too.
+ */
+static void
+test_open_dir_symlink(void **state)
+{
+	const struct tree *t = *state;
+	char path[PATH_MAX], root[PATH_MAX], link[PATH_MAX];
+	size_t rlen;
+
+	path_of(t, "img", root, sizeof(root));
+	rlen = strlen(root);
+	assert_int_equal(mkdir(root, 0755), 0);
+	path_of(t, "outside", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0755), 0);
+	path_of(t, "img/etc", link, sizeof(link));
+	assert_int_equal(symlink(path, link), 0);
+
+	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	check_open_dir(path, rlen, 1, -ELOOP, strlen(link));
+	check_open_dir(path, rlen, 0, -ELOOP, strlen(link));
+	path_of(t, "outside", path, sizeof(path));
+	assert_dir_is(path, "");
+
+	/* The same link in the part the user named is followed. */
+	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	check_open_dir(path, strlen(link), 1, 0, 0);
+	path_of(t, "outside", path, sizeof(path));
+	assert_dir_is(path, "sysctl.d");
+
+	/* A dangling link, and a link to a file. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("nowhere", link), 0);
+	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	check_open_dir(path, rlen, 1, -ELOOP, strlen(link));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("/dev/null", link), 0);
+	check_open_dir(path, rlen, 1, -ELOOP, strlen(link));
+	assert_dir_is(root, "etc");
+	assert_link_to(link, "/dev/null");
+
+	/* A link as the root itself is followed. */
+	path_of(t, "outside/x", path, sizeof(path));
+	path_of(t, "rootlink", link, sizeof(link));
+	path_of(t, "outside", root, sizeof(root));
+	assert_int_equal(symlink(root, link), 0);
+	path_of(t, "rootlink/x", path, sizeof(path));
+	check_open_dir(path, strlen(link), 1, 0, 0);
+	path_of(t, "outside/x", path, sizeof(path));
+	assert_true(S_ISDIR(mode_of(path)));
+
+	/* ".." after the root would climb out of it. */
+	path_of(t, "outside/../outside", path, sizeof(path));
+	check_open_dir(path, strlen(root), 0, -EINVAL, strlen(root) + 3);
+	check_open_dir(path, strlen(path), 0, 0, 0);
 }
 
 /* --- kt_conf_strerror -------------------------------------------------------------------- */
@@ -1509,14 +1606,14 @@ main(void)
 		T(test_save_write_fails),
 		T(test_save_symlink),
 		T(test_save_not_a_file),
-		T(test_save_missing_dir),
+		T(test_save_temp_name),
 		T(test_relative_path),
 		T(test_delete),
 		T(test_delete_refused),
 		T(test_lock),
-		T(test_lock_missing),
-		T(test_mkdir_parents),
-		T(test_mkdir_parents_refused),
+		T(test_open_dir_create),
+		T(test_open_dir_not_dir),
+		T(test_open_dir_symlink),
 		cmocka_unit_test(test_strerror),
 	};
 
