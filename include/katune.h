@@ -12,6 +12,8 @@
 #define KT_NETNS_DIR	"/run/netns"
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
+/* Longest wait for the lock on the sysctl.d directory, in seconds. */
+#define KT_LOCK_TIMEOUT	10
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -158,7 +160,7 @@ int kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
     unsigned int *ret_mode);
 int kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **ret_text,
     size_t *ret_len, struct kt_conf_edit *ret_edit);
-int kt_conf_lock(int dirfd);
+int kt_conf_lock(int dirfd, unsigned int timeout_ms);
 int kt_conf_save(int dirfd, const char *name, const char *text, size_t len);
 int kt_conf_delete(int dirfd, const char *name);
 const char *kt_conf_strerror(int err);

@@ -222,8 +222,13 @@ persist_in_dir(const struct persist *p)
 		report_dir_error(p, r, stop);
 		return EXIT_FAIL;
 	}
-	if (dirfd >= 0 && !p->dry_run && (r = kt_conf_lock(dirfd)) < 0) {
-		cli_error("%s: cannot lock: %s", p->dir, kt_conf_strerror(r));
+	if (dirfd >= 0 && !p->dry_run && (r = kt_conf_lock(dirfd, KT_LOCK_TIMEOUT * 1000)) < 0) {
+		if (r == -ETIMEDOUT)
+			cli_error("%s: timed out after %d s waiting for the lock (another ka-tune "
+				  "persist, or a process holding flock on %s)", p->dir, KT_LOCK_TIMEOUT,
+			    p->dir);
+		else
+			cli_error("%s: cannot lock: %s", p->dir, kt_conf_strerror(r));
 		(void)close(dirfd);
 		return EXIT_FAIL;
 	}

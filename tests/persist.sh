@@ -366,6 +366,32 @@ err_has "$conf: cannot write: permission denied (writing it needs root)"
 file_is $conf "$(text 600 75 9)"
 no_temp_files /etc/sysctl.d
 
+t_persist "a lock held by another user is waited for 10 s, then persist gives up"
+setpriv --reuid=65534 --regid=65534 --clear-groups flock /etc/sysctl.d sleep 15 &
+holder=$!
+i=0
+while flock -n /etc/sysctl.d true; do		# until the holder has it
+	i=$((i + 1))
+	[ $i -lt 100 ] || { fail "the lock holder did not start"; break; }
+	sleep 0.05
+done
+start=$(date +%s)
+run 1 persist --time 600
+took=$(($(date +%s) - start))
+err_is "ka-tune: /etc/sysctl.d: timed out after 10 s waiting for the lock (another ka-tune persist, or a process holding flock on /etc/sysctl.d)"
+out_empty
+[ $took -ge 9 ] && [ $took -le 13 ] || fail "gave up after $took s, not 10"
+[ ! -e $conf ] || fail "wrote $conf without the lock"
+kill $holder
+wait $holder 2>/dev/null
+# A lock that is let go within the 10 s is waited for.
+flock /etc/sysctl.d sleep 1 &
+holder=$!
+sleep 0.2
+run 0 persist --time 600
+out_has "$conf: changed"
+wait $holder
+
 t_persist "20 concurrent runs leave one valid file, no duplicates and no temp files"
 printf 'kernel.pid_max = 65536\n' >$conf
 i=1

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1324,7 +1325,7 @@ test_relative_path(void **state)
 	assert_string_equal(text, "rel\n");
 	free(text);
 
-	assert_int_equal(kt_conf_lock(fd), 0);
+	assert_int_equal(kt_conf_lock(fd, 1000), 0);
 	assert_int_equal(kt_conf_delete(fd, "rel.conf"), 0);
 	assert_dir_is(t->root, "");
 	assert_int_equal(close(fd), 0);
@@ -1389,7 +1390,7 @@ test_lock(void **state)
 	assert_int_equal(kt_conf_open_dir(t->root, strlen(t->root), 0, &fd, NULL), 0);
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	assert_int_equal(kt_conf_lock(fd), 0);
+	assert_int_equal(kt_conf_lock(fd, 0), 0);
 
 	other = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(other >= 0);
@@ -1404,6 +1405,47 @@ test_lock(void **state)
 	assert_int_equal(close(fd), 0);
 	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
 	assert_int_equal(close(other), 0);
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+ms_now(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A lock held elsewhere (any reader of the directory may take one) is waited for no longer than
+ * asked: -ETIMEDOUT then. A timeout of 0 tries once. The lock is taken once it is free.
+ */
+static void
+test_lock_timeout(void **state)
+{
+	const struct tree *t = *state;
+	int fd, other;
+	long long start, took;
+
+	fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	other = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0 && other >= 0);
+	assert_int_equal(flock(other, LOCK_SH), 0);
+
+	start = ms_now();
+	assert_int_equal(kt_conf_lock(fd, 300), -ETIMEDOUT);
+	took = ms_now() - start;
+	assert_true(took >= 300 && took < 3000);
+	start = ms_now();
+	assert_int_equal(kt_conf_lock(fd, 0), -ETIMEDOUT);
+	assert_true(ms_now() - start < 1000);
+
+	assert_int_equal(flock(other, LOCK_UN), 0);
+	assert_int_equal(kt_conf_lock(fd, 0), 0);
+	assert_int_equal(flock(other, LOCK_SH | LOCK_NB), -1);
+	assert_int_equal(close(other), 0);
+	assert_int_equal(close(fd), 0);
 }
 
 /* --- kt_conf_open_dir -------------------------------------------------------------------- */
@@ -1611,6 +1653,7 @@ main(void)
 		T(test_delete),
 		T(test_delete_refused),
 		T(test_lock),
+		T(test_lock_timeout),
 		T(test_open_dir_create),
 		T(test_open_dir_not_dir),
 		T(test_open_dir_symlink),
