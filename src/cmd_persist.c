@@ -133,8 +133,8 @@ warn_overridden(const struct persist *p)
 
 /*
  * Load the file from the directory dirfd (-1: there is no directory, so no file), edit it, and
- * write, delete or leave it. The old text is kept until the plan is printed: the plan shows old
- * values as they stand in it.
+ * write, delete or leave it; a file left as it is gets mode 0644 if it had another. The old text
+ * is kept until the plan is printed: the plan shows old values as they stand in it.
  */
 static int
 persist(const struct persist *p, int dirfd)
@@ -143,10 +143,11 @@ persist(const struct persist *p, int dirfd)
 	size_t oldlen = 0, newlen;
 	struct kt_conf_edit e;
 	const char *result;
-	int r = -ENOENT, ret = EXIT_FAIL;
+	unsigned int mode = 0644;
+	int r = -ENOENT, ret = EXIT_FAIL, fix_mode;
 
 	if (dirfd >= 0)
-		r = kt_conf_load(dirfd, p->name, &old, &oldlen, NULL);
+		r = kt_conf_load(dirfd, p->name, &old, &oldlen, &mode);
 	if (r < 0 && r != -ENOENT) {
 		cli_error("%s: cannot read: %s", p->path, kt_conf_strerror(r));
 		return EXIT_FAIL;
@@ -156,7 +157,9 @@ persist(const struct persist *p, int dirfd)
 		cli_error("%s: %s", p->path, kt_conf_strerror(r));
 		goto out;
 	}
-	if (e.same)
+	/* Only the mode to set right: of a file that holds our keys, not one --remove leaves. */
+	fix_mode = e.same && old && !p->remove && mode != 0644;
+	if (e.same && !fix_mode)
 		result = "unchanged";
 	else if (p->remove && e.empty)
 		result = "removed";
@@ -174,7 +177,9 @@ persist(const struct persist *p, int dirfd)
 		goto out;
 	}
 	r = 0;
-	if (!e.same) {
+	if (fix_mode)
+		r = kt_conf_fix_mode(dirfd, p->name);
+	else if (!e.same) {
 		assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
 		r = p->remove && e.empty ? kt_conf_delete(dirfd, p->name)
 					 : kt_conf_save(dirfd, p->name, new, newlen);

@@ -569,6 +569,31 @@ kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 }
 
 /*
+ * Give the file name in dirfd (a regular file, never a symbolic link) mode 0644, the mode
+ * kt_conf_save() writes, and make that durable. Returns 0 or a negative errno.
+ */
+int
+kt_conf_fix_mode(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((r = check_name(name)) < 0)
+		return r;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	else if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		r = -errno;
+	(void)close(fd);
+	return r;
+}
+
+/*
  * Delete the file name in dirfd (a regular file, never a symbolic link) and make that durable.
  * Returns 0 or a negative errno (-ENOENT when it is already gone).
  */

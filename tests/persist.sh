@@ -96,6 +96,32 @@ net.ipv4.tcp_keepalive_probes: 9 unchanged
 $conf: unchanged"
 [ "$(stamp $conf)" = "$before" ] || fail "inode or mtime changed: $before -> $(stamp $conf)"
 
+t_persist "the same text with another mode than 0644 gets 0644, in place, and is a change"
+run 0 persist --time 600
+for mode in 600 664 4644; do
+	chmod $mode $conf
+	before=$(stat -c %i $conf)
+	run 0 persist --dry-run --time 600
+	err_has "dry run: $conf would be changed; nothing written"
+	[ "$(stat -c %a $conf)" = $mode ] || fail "--dry-run changed the mode"
+	run 0 persist --time 600
+	out_is "net.ipv4.tcp_keepalive_time: 600 unchanged
+net.ipv4.tcp_keepalive_intvl: 75 unchanged
+net.ipv4.tcp_keepalive_probes: 9 unchanged
+$conf: changed"
+	[ "$(stat -c %a $conf)" = 644 ] || fail "mode $mode became $(stat -c %a $conf), not 644"
+	[ "$(stat -c %i $conf)" = "$before" ] || fail "the file was replaced, not given its mode"
+	file_is $conf "$(text 600 75 9)"
+	run 0 persist --time 600
+	out_has "$conf: unchanged"
+done
+# --remove leaves the mode of a file it leaves alone.
+printf 'kernel.pid_max = 65536\n' >$conf
+chmod 600 $conf
+run 0 persist --remove
+out_is "$conf: unchanged"
+[ "$(stat -c %a $conf)" = 600 ] || fail "--remove changed the mode of a file it left"
+
 t_persist "a changed value is updated in place and reported"
 run 0 persist --time 600
 run 0 persist --time 900

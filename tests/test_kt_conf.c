@@ -1338,6 +1338,41 @@ test_relative_path(void **state)
 	assert_true(S_ISDIR(mode_of(path)));
 }
 
+/* --- kt_conf_fix_mode -------------------------------------------------------------------- */
+
+/* The mode is set to 0644 in place: same inode, same text; links and non-files are refused. */
+static void
+test_fix_mode(void **state)
+{
+	static const unsigned int modes[] = { 0600, 0664, 0755, 04644, 0, 0644 };
+	const struct tree *t = *state;
+	char path[PATH_MAX];
+	ino_t ino;
+
+	path_of(t, "a.conf", path, sizeof(path));
+	put_str(path, L_TIME);
+	ino = inode_of(path);
+	umask(077);
+	for (size_t i = 0; i < NELEM(modes); i++) {
+		assert_int_equal(chmod(path, modes[i]), 0);
+		assert_int_equal(kt_conf_fix_mode(t->dirfd, "a.conf"), 0);
+		assert_int_equal(mode_of(path) & 07777, 0644);
+		assert_true(inode_of(path) == ino);
+		assert_file_is(path, L_TIME);
+	}
+
+	path_of(t, "link.conf", path, sizeof(path));
+	assert_int_equal(symlink("a.conf", path), 0);
+	assert_int_equal(kt_conf_fix_mode(t->dirfd, "link.conf"), -ELOOP);
+	path_of(t, "d.conf", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(kt_conf_fix_mode(t->dirfd, "d.conf"), -EISDIR);
+	assert_int_equal(mode_of(path) & 07777, 0700);
+	assert_int_equal(kt_conf_fix_mode(t->dirfd, "missing.conf"), -ENOENT);
+	assert_int_equal(kt_conf_fix_mode(t->dirfd, "d.conf/x"), -EINVAL);
+	assert_dir_is(t->root, "a.conf d.conf link.conf");
+}
+
 /* --- kt_conf_delete ---------------------------------------------------------------------- */
 
 static void
@@ -1650,6 +1685,7 @@ main(void)
 		T(test_save_not_a_file),
 		T(test_save_temp_name),
 		T(test_relative_path),
+		T(test_fix_mode),
 		T(test_delete),
 		T(test_delete_refused),
 		T(test_lock),
