@@ -161,6 +161,7 @@ int kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
 int kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **ret_text,
     size_t *ret_len, struct kt_conf_edit *ret_edit);
 int kt_conf_lock(int dirfd, unsigned int timeout_ms);
+int kt_conf_clean(int dirfd, const char *name);
 int kt_conf_save(int dirfd, const char *name, const char *text, size_t len);
 int kt_conf_fix_mode(int dirfd, const char *name);
 int kt_conf_delete(int dirfd, const char *name);

@@ -176,7 +176,11 @@ persist(const struct persist *p, int dirfd)
 		ret = EXIT_OK;
 		goto out;
 	}
-	r = 0;
+	/* Before writing, under the lock: the temp files of runs that were killed. */
+	if ((!e.same || fix_mode) && (r = kt_conf_clean(dirfd, p->name)) < 0) {
+		cli_error("%s: cannot remove stale temp files: %s", p->dir, kt_conf_strerror(r));
+		goto out;
+	}
 	if (fix_mode)
 		r = kt_conf_fix_mode(dirfd, p->name);
 	else if (!e.same) {

@@ -1,8 +1,10 @@
 /* kt_conf.c: read, edit and safely write the sysctl.d file that holds the keys for boot. */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -530,11 +532,64 @@ make_temp(int dirfd, const char *name, char *tmp, size_t tmplen)
 	return -EEXIST;
 }
 
+/* Whether entry is a temp file of name's: exactly ".<name>." and the suffix make_temp() uses. */
+static int
+is_temp_of(const char *entry, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	if (entry[0] != '.' || strncmp(entry + 1, name, nlen) != 0 || entry[nlen + 1] != '.')
+		return 0;
+	entry += nlen + 2;
+	return strlen(entry) == TEMP_RANDOM && strspn(entry, temp_chars) == TEMP_RANDOM;
+}
+
+/*
+ * Remove the temp files of name that runs killed before their rename left in dirfd: regular
+ * files named exactly ".<name>.XXXXXX" as kt_conf_save() names them. Call it holding the lock,
+ * so that no live run's temp file is taken for a stale one. Returns 0 or a negative errno.
+ */
+int
+kt_conf_clean(int dirfd, const char *name)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, r;
+
+	if ((r = check_name(name)) < 0)
+		return r;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!is_temp_of(de->d_name, name))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
+			r = -errno;
+			break;
+		}
+	}
+	if (!de && errno != 0)
+		r = -errno;
+	(void)closedir(d);
+	return r;
+}
+
 /*
  * Replace the file name in dirfd with text, atomically and durably: a temp file in the same
  * directory, full write, mode 0644 whatever the umask, fsync, rename over name, fsync the
- * directory. A symbolic link at name is refused (-ELOOP), never replaced. On failure the old
- * file is intact and the temp file removed; the one exception is a failed fsync of the
+ * directory. A symbolic link at name is refused (-ELOOP), never replaced. SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT wait while the temp file exists, so that they do not leave it behind. On
+ * failure the old file is intact and the temp file removed; the one exception is a failed fsync of the
  * directory, after which the new file is in place but may not survive a crash (its error is
  * returned all the same). Returns 0 or a negative errno.
  */
@@ -542,6 +597,7 @@ int
 kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 {
 	char tmp[NAME_MAX + 1];
+	sigset_t block, old;
 	int fd, r;
 
 	assert(text || len == 0);
@@ -549,9 +605,17 @@ kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 	r = check_target(dirfd, name);
 	if (r < 0)
 		return r;
+	(void)sigemptyset(&block);
+	(void)sigaddset(&block, SIGINT);
+	(void)sigaddset(&block, SIGTERM);
+	(void)sigaddset(&block, SIGHUP);
+	(void)sigaddset(&block, SIGQUIT);
+	(void)sigprocmask(SIG_BLOCK, &block, &old);
 	fd = make_temp(dirfd, name, tmp, sizeof(tmp));
-	if (fd < 0)
+	if (fd < 0) {
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		return fd;
+	}
 	r = write_all(fd, text, len);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
@@ -561,10 +625,11 @@ kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 		r = -errno;
 	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
-	if (r < 0) {
+	if (r < 0)
 		(void)unlinkat(dirfd, tmp, 0);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
 		return r;
-	}
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 

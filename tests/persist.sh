@@ -377,6 +377,32 @@ err_has "cannot write: No space left on device"
 file_is $conf "$(text 600 75 9)"
 no_temp_files /etc/sysctl.d
 
+t_persist "stale temp files of a killed run are removed before writing, others kept"
+run 0 persist --time 600
+for f in .90-ka-tune.conf.AbC123 .90-ka-tune.conf.zz9999 .90-ka-tune.conf.ABCDEFG \
+    .90-ka-tune.conf.AB_DEF .90-ka-tune.conf.AB12 x.90-ka-tune.conf.ABCDEF .other.conf.ABCDEF; do
+	echo stale >/etc/sysctl.d/$f
+done
+run 0 persist --time 600		# nothing to write: nothing removed
+[ -e /etc/sysctl.d/.90-ka-tune.conf.AbC123 ] || fail "a run that wrote nothing removed files"
+run 0 persist --time 900
+left=$(cd /etc/sysctl.d && LC_ALL=C ls -A | tr '\n' ' ')
+[ "$left" = ".90-ka-tune.conf.AB12 .90-ka-tune.conf.ABCDEFG .90-ka-tune.conf.AB_DEF .other.conf.ABCDEF 90-ka-tune.conf x.90-ka-tune.conf.ABCDEF " ] ||
+    fail "left in /etc/sysctl.d: $left"
+
+t_persist "SIGTERM while the temp file exists waits until it is renamed"
+run 0 persist --time 600
+# The temp file's fsync takes 1 s; the signal comes in the middle of it.
+strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=1000000:when=1 "$bin" persist \
+    --time 900 >"$out" 2>"$err" &
+tracer=$!
+sleep 0.5
+pkill -TERM -P $tracer
+wait $tracer
+file_is $conf "$(text 900 75 9)"
+no_temp_files /etc/sysctl.d
+out_empty
+
 t_persist "a read-only /etc/sysctl.d fails with exit 1 and says so"
 run 0 persist --time 600
 mount -o remount,ro /etc/sysctl.d || fail "cannot remount read-only"

@@ -1338,6 +1338,45 @@ test_relative_path(void **state)
 	assert_true(S_ISDIR(mode_of(path)));
 }
 
+/* --- kt_conf_clean ------------------------------------------------------------------------ */
+
+/* Only regular files named exactly as kt_conf_save() names its temp files are removed. */
+static void
+test_clean(void **state)
+{
+	static const char *const stale[] = {
+		".a.conf.AbC123", ".a.conf.zzzzzz", ".a.conf.000000",
+	};
+	static const char *const kept[] = {
+		"a.conf", ".a.conf.AbC12", ".a.conf.AbC1234", ".a.conf.AbC_23", ".a.conf.AbC-23",
+		"a.conf.AbC123", "..a.conf.AbC123", ".b.conf.AbC123", ".a.conf.AbC123~",
+		".a.confXAbC123", ".a.conf..AbC12",
+	};
+	const struct tree *t = *state;
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < NELEM(stale); i++) {
+		path_of(t, stale[i], path, sizeof(path));
+		put_str(path, "stale\n");
+	}
+	for (size_t i = 0; i < NELEM(kept); i++) {
+		path_of(t, kept[i], path, sizeof(path));
+		put_str(path, "kept\n");
+	}
+	/* Names of the pattern that are not regular files: not ours. */
+	path_of(t, ".a.conf.LINK01", path, sizeof(path));
+	assert_int_equal(symlink("a.conf", path), 0);
+	path_of(t, ".a.conf.DIR001", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0755), 0);
+
+	assert_int_equal(kt_conf_clean(t->dirfd, "a.conf"), 0);
+	assert_dir_is(t->root, "..a.conf.AbC123 .a.conf..AbC12 .a.conf.AbC-23 .a.conf.AbC12 "
+			       ".a.conf.AbC1234 .a.conf.AbC123~ .a.conf.AbC_23 .a.conf.DIR001 "
+			       ".a.conf.LINK01 .a.confXAbC123 .b.conf.AbC123 a.conf a.conf.AbC123");
+	assert_int_equal(kt_conf_clean(t->dirfd, "a.conf"), 0);
+	assert_int_equal(kt_conf_clean(t->dirfd, "a/b"), -EINVAL);
+}
+
 /* --- kt_conf_fix_mode -------------------------------------------------------------------- */
 
 /* The mode is set to 0644 in place: same inode, same text; links and non-files are refused. */
@@ -1685,6 +1724,7 @@ main(void)
 		T(test_save_not_a_file),
 		T(test_save_temp_name),
 		T(test_relative_path),
+		T(test_clean),
 		T(test_fix_mode),
 		T(test_delete),
 		T(test_delete_refused),
