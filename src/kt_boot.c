@@ -36,6 +36,7 @@ struct line {
 	char *key;		/* as the loader normalises it: slashed for systemd, a path for procps */
 	char *value;		/* NULL for an exclusion */
 	int glob;
+	int target;		/* the key a write lands on (not for globs), or -1 */
 	enum kt_assign_state state[KT_NKEYS];	/* what became of it, for each key it names */
 };
 
@@ -271,22 +272,78 @@ slashdot(char *s)
 		*p = *p == '.' ? '/' : '.';
 }
 
-/* systemd's path_simplify() for the names we care about, then the leading slash dropped. */
+/*
+ * systemd's path_simplify() and sysctl_normalize() tail: empty and "." components dropped, no
+ * leading or trailing slash ("//a/./b/" is "a/b"); ".." stays as it is.
+ */
 static void
 sd_simplify(char *s)
 {
-	char *w = s;
+	char *w = s, *r = s;
 
-	for (char *r = s; *r; r++) {
-		if (*r == '/' && (w == s ? 0 : w[-1] == '/'))
+	while (*r) {
+		char *c = r;
+		size_t n;
+
+		while (*r && *r != '/')
+			r++;
+		n = (size_t)(r - c);
+		if (*r == '/')
+			r++;
+		if (n == 0 || (n == 1 && c[0] == '.'))
 			continue;
-		*w++ = *r;
+		if (w != s)
+			*w++ = '/';
+		memmove(w, c, n);
+		w += n;
 	}
 	*w = '\0';
-	if (w > s + 1 && w[-1] == '/')
-		w[-1] = '\0';
-	if (s[0] == '/' && s[1] != '\0')
-		memmove(s, s + 1, strlen(s));
+}
+
+/*
+ * The key a name lands on when a loader opens /proc/sys/NAME: empty and "." components count for
+ * nothing, ".." goes up (procps opens the path as written; systemd refuses "..", dotdot 0), and
+ * a trailing slash fails for a file. Returns the key, or -1 for none of ours.
+ */
+static int
+landing_key(const char *name, int dotdot)
+{
+	char out[256];
+	size_t start[32], depth = 0, o = 0;
+	const char *p = name;
+
+	if (*name && name[strlen(name) - 1] == '/')
+		return -1;
+	while (*p) {
+		const char *c = p;
+		size_t n;
+
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - c);
+		if (*p == '/')
+			p++;
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (!dotdot || depth == 0)
+				return -1;
+			o = start[--depth];
+			continue;
+		}
+		if (depth == sizeof(start) / sizeof(start[0]) || o + 1 + n >= sizeof(out))
+			return -1;
+		start[depth++] = o;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, c, n);
+		o += n;
+	}
+	out[o] = '\0';
+	for (int k = 0; k < KT_NKEYS; k++)
+		if (strcmp(out, key_path(k)) == 0)
+			return k;
+	return -1;
 }
 
 static int
@@ -295,30 +352,30 @@ is_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-/* Whether a normalised key (slashed, relative to /proc/sys) is one of ours or a glob of them. */
+/* Whether a line's name lands on one of our keys, or is a glob matching one. */
 static int
-bears_on_us(const char *key)
+bears_on_us(const char *key, int target)
 {
-	for (int k = 0; k < KT_NKEYS; k++) {
-		if (strcmp(key, key_path(k)) == 0)
+	if (!is_glob(key))
+		return target >= 0;
+	for (int k = 0; k < KT_NKEYS; k++)
+		if (fnmatch(key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0)
 			return 1;
-		if (is_glob(key) && fnmatch(key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0)
-			return 1;
-	}
 	return 0;
 }
 
 static int
-add_line(struct kt_boot *b, size_t file, unsigned int lineno, const char *key, const char *value)
+add_line(struct kt_boot *b, size_t file, unsigned int lineno, const char *key, int target,
+    const char *value)
 {
 	struct line *l;
 
-	if (!bears_on_us(key))
+	if (!bears_on_us(key, target))
 		return 0;
 	if (grow((void **)&b->lines, &b->caplines, b->nlines, sizeof(*b->lines)) < 0)
 		return -ENOMEM;
 	l = &b->lines[b->nlines];
-	*l = (struct line){ .file = file, .lineno = lineno, .glob = is_glob(key) };
+	*l = (struct line){ .file = file, .lineno = lineno, .glob = is_glob(key), .target = target };
 	l->key = strdup(key);
 	l->value = value ? strdup(value) : NULL;
 	if (!l->key || (value && !l->value)) {
@@ -363,7 +420,7 @@ procps_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line, siz
 	if (key[0] == '-')
 		key++;		/* setting_new() skips one more '-' when it builds the path */
 	slashdot(key);
-	return add_line(b, file, lineno, key, value);
+	return add_line(b, file, lineno, key, landing_key(key, 1), value);
 }
 
 /* One line as systemd-sysctl 252 parse_file() reads it (no end-of-line characters). */
@@ -388,7 +445,7 @@ systemd_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line)
 	p = strip(p, sd_space);
 	slashdot(p);
 	sd_simplify(p);
-	return add_line(b, file, lineno, p, value);
+	return add_line(b, file, lineno, p, landing_key(p, 0), value);
 }
 
 /*
@@ -517,17 +574,22 @@ parse_files(struct kt_boot *b, int rootfd)
 
 /* --- applying, as each loader does ------------------------------------------------------------- */
 
-/* Whether line l names key k exactly (not through a glob). */
+/*
+ * Whether line l names key k in the very words the loader compares a glob's matches with
+ * (procps compares path strings, systemd its normalised names): such a line keeps globs off k.
+ */
 static int
 names(const struct line *l, enum kt_key k)
 {
 	return !l->glob && strcmp(l->key, key_path(k)) == 0;
 }
 
+/* Whether a write of line l lands on key k (for a glob: whether it matches k). */
 static int
 matches(const struct line *l, enum kt_key k)
 {
-	return l->glob ? fnmatch(l->key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0 : names(l, k);
+	return l->glob ? fnmatch(l->key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0
+		       : l->target == (int)k;
 }
 
 /* The running state of one key while the loader's writes are replayed. */

@@ -20,10 +20,17 @@ function value(   r, v) {
 	return pick(12000)
 }
 
-function key(   k, g) {
+function key(   k, g, o) {
 	split("net.ipv4.tcp_keepalive_time net.ipv4.tcp_keepalive_intvl " \
 	    "net.ipv4.tcp_keepalive_probes net/ipv4/tcp_keepalive_time " \
 	    "net/ipv4/tcp_keepalive_intvl net/ipv4/tcp_keepalive_probes", k, " ")
+	# Names the loaders read differently: a leading slash, doubled separators, ".", "..",
+	# a trailing slash.
+	split("/net/ipv4/tcp_keepalive_time net//ipv4//tcp_keepalive_intvl " \
+	    "net..ipv4.tcp_keepalive_probes net/ipv4/./tcp_keepalive_time " \
+	    "net/ipv4/tcp_keepalive_intvl/ net/../net/ipv4/tcp_keepalive_probes", o, " ")
+	if (rand() < 0.1)
+		return o[pick(6)]
 	split("net.ipv4.tcp_keepalive_* net/ipv4/tcp_keepalive_* net.ipv4.tcp_keepalive_????? " \
 	    "net.ipv4.tcp_keepalive_[pt]* net.ipv4.tcp_keepalive_nonexistent", g, " ")
 	if (rand() < 0.2)

@@ -493,6 +493,80 @@ test_format_parse_round_trip(void **state)
 	}
 }
 
+/* Check what the kernel makes of a value written to key k, with the given HZ. */
+static void
+check_kernel(enum kt_key k, const char *s, long hz, int err, int want)
+{
+	int v = INT_SENTINEL;
+
+	int r = kt_kernel_parse(k, s, hz, &v);
+
+	if (r != err || v != (err == 0 ? want : INT_SENTINEL))
+		fail_msg("key %d, \"%s\", hz %ld: returned %d and %d, want %d and %d", k, s, hz, r,
+		    v, err, err == 0 ? want : INT_SENTINEL);
+}
+
+/*
+ * Values as the kernel's sysctl handlers take them: base 0 (0x hex, a leading 0 octal), blanks
+ * around, a minus for the time and interval only, at most INT_MAX / HZ seconds, probes 0..255.
+ */
+static void
+test_kernel_parse(void **state)
+{
+	static const enum kt_key durations[] = { KT_TIME, KT_INTVL };
+	static const struct good g[] = {
+		{ "600", 600 },
+		{ "0x10", 16 },
+		{ "0X1f", 31 },
+		{ "010", 8 },
+		{ "-5", -5 },
+		{ "0", 0 },
+		{ "-0", 0 },
+		{ " 7", 7 },
+		{ "\t7", 7 },
+		{ "7 ", 7 },
+		{ "7\n", 7 },
+		{ "2147483", 2147483 },
+		{ "-2147483", -2147483 },
+	};
+	static const char *const bad[] = {
+		"08", "1.5", "abc", "", " ", "-", "+5", "5s", "0x", "0xg", "--5", "5-", "1e3",
+		"2147484", "-2147484", "99999999999", "99999999999999999999",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(durations); i++) {
+		enum kt_key k = durations[i];
+
+		for (size_t j = 0; j < NELEM(g); j++)
+			check_kernel(k, g[j].s, 1000, 0, g[j].want);
+		for (size_t j = 0; j < NELEM(bad); j++)
+			check_kernel(k, bad[j], 1000, -EINVAL, 0);
+		/* The bound is INT_MAX / HZ: a slower tick takes longer durations. */
+		check_kernel(k, "2147484", 250, 0, 2147484);
+		check_kernel(k, "8589934", 250, 0, 8589934);
+		check_kernel(k, "8589935", 250, -EINVAL, 0);
+		check_kernel(k, "2147483647", 1, 0, INT_MAX);
+		check_kernel(k, "2147483648", 1, -EINVAL, 0);
+		check_kernel(k, "99999999999999999999", 1, -EINVAL, 0);
+	}
+
+	check_kernel(KT_PROBES, "255", 1000, 0, 255);
+	check_kernel(KT_PROBES, "0", 1000, 0, 0);
+	check_kernel(KT_PROBES, "9", 1000, 0, 9);
+	check_kernel(KT_PROBES, "0xff", 1000, 0, 255);
+	check_kernel(KT_PROBES, "0377", 1000, 0, 255);
+	check_kernel(KT_PROBES, " 4\n", 1000, 0, 4);
+	check_kernel(KT_PROBES, "256", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "0x100", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "-1", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "-0", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "08", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "abc", 1000, -EINVAL, 0);
+	check_kernel(KT_PROBES, "99999999999999999999", 1000, -EINVAL, 0);
+}
+
 int
 main(void)
 {
@@ -512,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_format_duration),
 		cmocka_unit_test(test_format_duration_longest),
 		cmocka_unit_test(test_format_parse_round_trip),
+		cmocka_unit_test(test_kernel_parse),
 	};
 
 	return cmocka_run_group_tests_name("kt_value", tests, NULL, NULL);
