@@ -165,6 +165,7 @@ int kt_conf_clean(int dirfd, const char *name);
 int kt_conf_save(int dirfd, const char *name, const char *text, size_t len);
 int kt_conf_fix_mode(int dirfd, const char *name);
 int kt_conf_delete(int dirfd, const char *name);
+int kt_conf_sync(int dirfd);
 const char *kt_conf_strerror(int err);
 
 /* kt_netns.c */

@@ -132,6 +132,42 @@ warn_overridden(const struct persist *p)
 }
 
 /*
+ * Make the change under the lock: clear the temp files of runs that were killed, then set the
+ * mode right, delete the file or replace it with text, and flush the directory. Says on stderr
+ * what failed. Returns 0; 1 when the change is made but may not survive a crash, as flushing
+ * the directory failed; or -1 when nothing was changed.
+ */
+static int
+write_out(const struct persist *p, int dirfd, int fix_mode, int delete, const char *text,
+    size_t len)
+{
+	int r;
+
+	assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
+	r = kt_conf_clean(dirfd, p->name);
+	if (r < 0) {
+		cli_error("%s: cannot remove stale temp files: %s", p->dir, kt_conf_strerror(r));
+		return -1;
+	}
+	if (fix_mode)
+		r = kt_conf_fix_mode(dirfd, p->name);
+	else if (delete)
+		r = kt_conf_delete(dirfd, p->name);
+	else
+		r = kt_conf_save(dirfd, p->name, text, len);
+	if (r < 0) {
+		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
+		return -1;
+	}
+	if (fix_mode || (r = kt_conf_sync(dirfd)) == 0)
+		return 0;
+	cli_error("%s: %s, but syncing %s failed: %s; %s", p->path, delete ? "deleted" : "written",
+	    p->dir, kt_conf_strerror(r), delete ? "the file may come back after a crash"
+						: "the new file may not survive a crash");
+	return 1;
+}
+
+/*
  * Load the file from the directory dirfd (-1: there is no directory, so no file), edit it, and
  * write, delete or leave it; a file left as it is gets mode 0644 if it had another. The old text
  * is kept until the plan is printed: the plan shows old values as they stand in it.
@@ -144,7 +180,7 @@ persist(const struct persist *p, int dirfd)
 	struct kt_conf_edit e;
 	const char *result;
 	unsigned int mode = 0644;
-	int r = -ENOENT, ret = EXIT_FAIL, fix_mode;
+	int r = -ENOENT, ret = EXIT_FAIL, fix_mode, w = 0;
 
 	if (dirfd >= 0)
 		r = kt_conf_load(dirfd, p->name, &old, &oldlen, &mode);
@@ -176,27 +212,14 @@ persist(const struct persist *p, int dirfd)
 		ret = EXIT_OK;
 		goto out;
 	}
-	/* Before writing, under the lock: the temp files of runs that were killed. */
-	if ((!e.same || fix_mode) && (r = kt_conf_clean(dirfd, p->name)) < 0) {
-		cli_error("%s: cannot remove stale temp files: %s", p->dir, kt_conf_strerror(r));
+	if ((!e.same || fix_mode) &&
+	    (w = write_out(p, dirfd, fix_mode, p->remove && e.empty, new, newlen)) < 0)
 		goto out;
-	}
-	if (fix_mode)
-		r = kt_conf_fix_mode(dirfd, p->name);
-	else if (!e.same) {
-		assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
-		r = p->remove && e.empty ? kt_conf_delete(dirfd, p->name)
-					 : kt_conf_save(dirfd, p->name, new, newlen);
-	}
-	if (r < 0) {
-		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
-		goto out;
-	}
 	print_plan(stdout, &p->want, &e);
 	printf("%s: %s\n", p->path, result);
 	if (!p->remove)
 		warn_overridden(p);
-	ret = EXIT_OK;
+	ret = w ? EXIT_FAIL : EXIT_OK;
 out:
 	free(new);
 	free(old);

@@ -585,13 +585,12 @@ kt_conf_clean(int dirfd, const char *name)
 }
 
 /*
- * Replace the file name in dirfd with text, atomically and durably: a temp file in the same
- * directory, full write, mode 0644 whatever the umask, fsync, rename over name, fsync the
- * directory. A symbolic link at name is refused (-ELOOP), never replaced. SIGINT, SIGTERM,
- * SIGHUP and SIGQUIT wait while the temp file exists, so that they do not leave it behind. On
- * failure the old file is intact and the temp file removed; the one exception is a failed fsync of the
- * directory, after which the new file is in place but may not survive a crash (its error is
- * returned all the same). Returns 0 or a negative errno.
+ * Replace the file name in dirfd with text, atomically: a temp file in the same directory, full
+ * write, mode 0644 whatever the umask, fsync, rename over name. Follow it with kt_conf_sync(),
+ * which makes the rename durable. A symbolic link at name is refused (-ELOOP), never replaced.
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT wait while the temp file exists, so that they do not
+ * leave it behind. On failure the old file is intact and the temp file removed.
+ * Returns 0 or a negative errno.
  */
 int
 kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
@@ -628,8 +627,17 @@ kt_conf_save(int dirfd, const char *name, const char *text, size_t len)
 	if (r < 0)
 		(void)unlinkat(dirfd, tmp, 0);
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r < 0)
-		return r;
+	return r;
+}
+
+/*
+ * Flush the directory dirfd, so that a rename or deletion in it survives a crash. A failure
+ * after kt_conf_save() or kt_conf_delete() leaves their change made but perhaps not durable.
+ * Returns 0 or a negative errno.
+ */
+int
+kt_conf_sync(int dirfd)
+{
 	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
@@ -659,8 +667,8 @@ kt_conf_fix_mode(int dirfd, const char *name)
 }
 
 /*
- * Delete the file name in dirfd (a regular file, never a symbolic link) and make that durable.
- * Returns 0 or a negative errno (-ENOENT when it is already gone).
+ * Delete the file name in dirfd (a regular file, never a symbolic link); kt_conf_sync() makes
+ * that durable. Returns 0 or a negative errno (-ENOENT when it is already gone).
  */
 int
 kt_conf_delete(int dirfd, const char *name)
@@ -668,8 +676,6 @@ kt_conf_delete(int dirfd, const char *name)
 	int r = check_target(dirfd, name);
 
 	if (r == 0 && unlinkat(dirfd, name, 0) < 0)
-		r = -errno;
-	if (r == 0 && fsync(dirfd) < 0)
 		r = -errno;
 	return r;
 }

@@ -368,6 +368,26 @@ err_has "cannot write: Input/output error"
 file_is $conf "$(text 600 75 9)"
 no_temp_files /etc/sysctl.d
 
+t_persist "a failed fsync of the directory: the new file is in place, and persist says so"
+run 0 persist --time 600
+# The first fsync is the temp file's, the second the directory's.
+strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=2 "$bin" persist \
+    --time 900 >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist with a failing directory fsync did not exit 1"
+err_is "ka-tune: $conf: written, but syncing /etc/sysctl.d failed: Input/output error; the new file may not survive a crash"
+out_is "net.ipv4.tcp_keepalive_time: 600 -> 900
+net.ipv4.tcp_keepalive_intvl: 75 unchanged
+net.ipv4.tcp_keepalive_probes: 9 unchanged
+$conf: changed"
+file_is $conf "$(text 900 75 9)"
+no_temp_files /etc/sysctl.d
+strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
+    --remove >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist --remove with a failing directory fsync did not exit 1"
+err_is "ka-tune: $conf: deleted, but syncing /etc/sysctl.d failed: Input/output error; the file may come back after a crash"
+out_has "$conf: removed"
+[ ! -e $conf ] || fail "$conf was not deleted"
+
 t_persist "a failed write (disk full) leaves the old file and no temp file"
 run 0 persist --time 600
 strace -f -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when=1 "$bin" persist \
@@ -398,7 +418,7 @@ strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=1000000:when=1
 tracer=$!
 sleep 0.5
 pkill -TERM -P $tracer
-wait $tracer
+wait $tracer 2>/dev/null
 file_is $conf "$(text 900 75 9)"
 no_temp_files /etc/sysctl.d
 out_empty
