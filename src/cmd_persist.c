@@ -132,6 +132,18 @@ warn_overridden(const struct persist *p)
 }
 
 /*
+ * Why writing path failed. A refusal under /etc says who may write there; elsewhere (--file in
+ * a user's directory, --root in an image) that would be wrong.
+ */
+static const char *
+write_why(const char *path, int err)
+{
+	if ((err == -EACCES || err == -EPERM) && strncmp(path, "/etc/", 5) == 0)
+		return "permission denied (writing it needs root)";
+	return kt_conf_strerror(err);
+}
+
+/*
  * Make the change under the lock: clear the temp files of runs that were killed, then set the
  * mode right, delete the file or replace it with text, and flush the directory. Says on stderr
  * what failed. Returns 0; 1 when the change is made but may not survive a crash, as flushing
@@ -146,7 +158,7 @@ write_out(const struct persist *p, int dirfd, int fix_mode, int delete, const ch
 	assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
 	r = kt_conf_clean(dirfd, p->name);
 	if (r < 0) {
-		cli_error("%s: cannot remove stale temp files: %s", p->dir, kt_conf_strerror(r));
+		cli_error("%s: cannot remove stale temp files: %s", p->dir, write_why(p->dir, r));
 		return -1;
 	}
 	if (fix_mode)
@@ -156,7 +168,7 @@ write_out(const struct persist *p, int dirfd, int fix_mode, int delete, const ch
 	else
 		r = kt_conf_save(dirfd, p->name, text, len);
 	if (r < 0) {
-		cli_error("%s: cannot write: %s", p->path, kt_conf_strerror(r));
+		cli_error("%s: cannot write: %s", p->path, write_why(p->path, r));
 		return -1;
 	}
 	if (fix_mode || (r = kt_conf_sync(dirfd)) == 0)
@@ -236,7 +248,7 @@ report_dir_error(const struct persist *p, int err, size_t stop)
 	else
 		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
 		    p->create && !p->dry_run ? " or create" : "",
-		    err == -ELOOP ? strerror(ELOOP) : kt_conf_strerror(err));
+		    err == -ELOOP ? strerror(ELOOP) : write_why(p->dir, err));
 }
 
 /*

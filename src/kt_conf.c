@@ -687,7 +687,7 @@ kt_conf_strerror(int err)
 	switch (-err) {
 	case EACCES:
 	case EPERM:
-		return "permission denied (writing it needs root)";
+		return "permission denied";
 	case EROFS:
 		return "read-only file system";
 	case ELOOP:

@@ -464,6 +464,14 @@ run 0 persist --time 600
 out_has "$conf: changed"
 wait $holder
 
+t_persist "outside /etc, a refusal is only a refusal: nothing about root"
+mkdir -m 755 "$tmp/ro"
+as_nobody 1 persist --file "$tmp/ro/x.conf" --time 600
+err_is "ka-tune: $tmp/ro/x.conf: cannot write: permission denied"
+as_nobody 1 persist --root "$tmp/ro/image" --time 600
+err_is "ka-tune: $tmp/ro/image: cannot open or create: permission denied"
+[ -z "$(ls -A "$tmp/ro")" ] || fail "wrote to $tmp/ro"
+
 t_persist "20 concurrent runs leave one valid file, no duplicates and no temp files"
 printf 'kernel.pid_max = 65536\n' >$conf
 i=1

@@ -1678,6 +1678,8 @@ test_strerror(void **state)
 	assert_string_not_equal(kt_conf_strerror(-ELOOP), strerror(ELOOP));
 	assert_string_not_equal(kt_conf_strerror(-EFBIG), strerror(EFBIG));
 	assert_string_equal(kt_conf_strerror(-EPERM), kt_conf_strerror(-EACCES));
+	/* Not "needs root": the file may be a user's own, named with --file. */
+	assert_string_equal(kt_conf_strerror(-EACCES), "permission denied");
 	assert_string_equal(kt_conf_strerror(-ENOENT), strerror(ENOENT));
 	assert_string_equal(kt_conf_strerror(-EIO), strerror(EIO));
 }
