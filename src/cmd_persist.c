@@ -14,7 +14,7 @@ struct persist {
 	char path[PATH_MAX];		/* the file, as shown */
 	char dir[PATH_MAX];		/* its directory, as shown: "." for a bare --file name */
 	const char *name;		/* its last component, in path */
-	size_t root_len;		/* how much of dir the user named: links are followed there */
+	size_t root_len;		/* how much of dir the user named: links followed there */
 	const char *root;		/* --root, or NULL */
 	const char *boot_path;		/* the file as the boot loader names it */
 	int dry_run, remove, create;
@@ -243,8 +243,8 @@ static void
 report_dir_error(const struct persist *p, int err, size_t stop)
 {
 	if (err == -ELOOP && stop > p->root_len)
-		cli_error("%.*s: is a symbolic link; --root does not follow links inside %.*s: they "
-			  "may lead out of it", (int)stop, p->dir, (int)p->root_len, p->dir);
+		cli_error("%.*s: is a symbolic link; --root does not follow links inside %.*s: "
+			  "they may lead out of it", (int)stop, p->dir, (int)p->root_len, p->dir);
 	else
 		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
 		    p->create && !p->dry_run ? " or create" : "",
@@ -268,9 +268,9 @@ persist_in_dir(const struct persist *p)
 	}
 	if (dirfd >= 0 && !p->dry_run && (r = kt_conf_lock(dirfd, KT_LOCK_TIMEOUT * 1000)) < 0) {
 		if (r == -ETIMEDOUT)
-			cli_error("%s: timed out after %d s waiting for the lock (another ka-tune "
-				  "persist, or a process holding flock on %s)", p->dir, KT_LOCK_TIMEOUT,
-			    p->dir);
+			cli_error("%s: timed out after %d s waiting for the lock (another "
+				  "ka-tune persist, or a process holding flock on %s)", p->dir,
+			    KT_LOCK_TIMEOUT, p->dir);
 		else
 			cli_error("%s: cannot lock: %s", p->dir, kt_conf_strerror(r));
 		(void)close(dirfd);
@@ -294,7 +294,7 @@ set_target(struct persist *p, const char *file, const char *root)
 	size_t len = root ? strlen(root) : 0;
 
 	if (file) {
-		/* The directory: up to the last '/' ("/" itself for "/x"), or "." for a bare name. */
+		/* Its directory: up to the last '/' ("/" for "/x"), or "." for a bare name. */
 		size_t dlen = !slash ? 0 : slash == file ? 1 : (size_t)(slash - file);
 
 		if (slash && slash[1] == '\0')
@@ -310,9 +310,10 @@ set_target(struct persist *p, const char *file, const char *root)
 	}
 	while (len > 0 && root[len - 1] == '/')
 		len--;
-	if (snprintf(p->dir, sizeof(p->dir), "%.*s%s", (int)len, root ? root : "", KT_CONF_DIR) >=
-	    (int)sizeof(p->dir) ||
-	    snprintf(p->path, sizeof(p->path), "%s/%s", p->dir, KT_CONF_NAME) >= (int)sizeof(p->path))
+	if (snprintf(p->dir, sizeof(p->dir), "%.*s%s", (int)len, root ? root : "",
+		KT_CONF_DIR) >= (int)sizeof(p->dir) ||
+	    snprintf(p->path, sizeof(p->path), "%s/%s", p->dir,
+		KT_CONF_NAME) >= (int)sizeof(p->path))
 		return cli_usage_error("persist: --root '%s': path too long", root);
 	p->name = p->path + strlen(p->dir) + 1;
 	p->root_len = root ? len : strlen(p->dir);
@@ -346,8 +347,8 @@ cmd_persist(int argc, char **argv)
 		case 't':
 		case 'i':
 		case 'p':
-			/* Judged after the loop, so that --help wins over a bad value before it;
-			 * the first bad one of a key stays to be reported, else the last one wins. */
+			/* Judged after the loop, so that --help wins over a bad value before
+			 * it; a key's first bad value stays to be reported, else the last wins. */
 			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
 			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
 				arg[k] = optarg;

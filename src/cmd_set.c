@@ -56,8 +56,8 @@ cmd_set(int argc, char **argv)
 		case 't':
 		case 'i':
 		case 'p':
-			/* Judged after the loop, so that --help wins over a bad value before it;
-			 * the first bad one of a key stays to be reported, else the last one wins. */
+			/* Judged after the loop, so that --help wins over a bad value before
+			 * it; a key's first bad value stays to be reported, else the last wins. */
 			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
 			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
 				arg[k] = optarg;

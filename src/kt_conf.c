@@ -179,7 +179,7 @@ put(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* Append "key = value\n" as sysctl.d(5) writes it, after a '-' when the line it replaces had one. */
+/* Append "key = value\n" as sysctl.d(5) writes it, after a '-' if the line it replaces had one. */
 static int
 put_assignment(struct buf *b, enum kt_key key, int val, int dash)
 {
@@ -571,7 +571,8 @@ kt_conf_clean(int dirfd, const char *name)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (!is_temp_of(de->d_name, name))
 			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
 			r = -errno;

@@ -20,6 +20,10 @@ no_temp_files() {
 	left=$(find "$1" -name '.*.??????' 2>/dev/null)
 	[ -z "$left" ] || fail "temp files left behind: $left"
 }
+# traced ARGS...: run ARGS under strace, for fault injection. LeakSanitizer cannot work under
+# ptrace and would add its own complaint to stderr, so it is off there (no effect elsewhere).
+no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
 # stamp FILE: its inode and modification time, to the nanosecond.
 stamp() { stat -c '%i %y' "$1"; }
 
@@ -350,7 +354,7 @@ file_is $conf "$(text 600 75 9)"
 t_persist "a failed rename leaves the old file and no temp file"
 run 0 persist --time 600
 before=$(stamp $conf)
-strace -f -o /dev/null -e trace=/^rename -e inject=/^rename:error=EIO "$bin" persist --time 900 \
+traced -e trace=/^rename -e inject=/^rename:error=EIO "$bin" persist --time 900 \
     >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist with a failing rename did not exit 1"
 err_has "$conf: cannot write: Input/output error"
@@ -361,7 +365,7 @@ no_temp_files /etc/sysctl.d
 
 t_persist "a failed fsync leaves the old file and no temp file"
 run 0 persist --time 600
-strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
+traced -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
     --time 900 >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist with a failing fsync did not exit 1"
 err_has "cannot write: Input/output error"
@@ -371,7 +375,7 @@ no_temp_files /etc/sysctl.d
 t_persist "a failed fsync of the directory: the new file is in place, and persist says so"
 run 0 persist --time 600
 # The first fsync is the temp file's, the second the directory's.
-strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=2 "$bin" persist \
+traced -e trace=fsync -e inject=fsync:error=EIO:when=2 "$bin" persist \
     --time 900 >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist with a failing directory fsync did not exit 1"
 err_is "ka-tune: $conf: written, but syncing /etc/sysctl.d failed: Input/output error; the new file may not survive a crash"
@@ -381,7 +385,7 @@ net.ipv4.tcp_keepalive_probes: 9 unchanged
 $conf: changed"
 file_is $conf "$(text 900 75 9)"
 no_temp_files /etc/sysctl.d
-strace -f -o /dev/null -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
+traced -e trace=fsync -e inject=fsync:error=EIO:when=1 "$bin" persist \
     --remove >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist --remove with a failing directory fsync did not exit 1"
 err_is "ka-tune: $conf: deleted, but syncing /etc/sysctl.d failed: Input/output error; the file may come back after a crash"
@@ -390,7 +394,7 @@ out_has "$conf: removed"
 
 t_persist "a failed write (disk full) leaves the old file and no temp file"
 run 0 persist --time 600
-strace -f -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when=1 "$bin" persist \
+traced -e trace=write -e inject=write:error=ENOSPC:when=1 "$bin" persist \
     --time 900 >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "persist with a failing write did not exit 1"
 err_has "cannot write: No space left on device"
@@ -413,7 +417,8 @@ left=$(cd /etc/sysctl.d && LC_ALL=C ls -A | tr '\n' ' ')
 t_persist "SIGTERM while the temp file exists waits until it is renamed"
 run 0 persist --time 600
 # The temp file's fsync takes 1 s; the signal comes in the middle of it.
-strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=1000000:when=1 "$bin" persist \
+ASAN_OPTIONS=$no_lsan strace -f -o /dev/null -e trace=fsync \
+    -e inject=fsync:delay_enter=1000000:when=1 "$bin" persist \
     --time 900 >"$out" 2>"$err" &
 tracer=$!
 sleep 0.5

@@ -558,8 +558,8 @@ test_edit_values_written(void **state)
 
 /*
  * An existing file with our keys in other forms: each is replaced where it is first seen (its
- * leading '-' kept), later lines of the same key are dropped, a missing key is appended (after a newline the last line
- * lacked), and every other line is kept byte for byte, CRs and all.
+ * leading '-' kept), later lines of the same key are dropped, a missing key is appended (after
+ * a newline the last line lacked), and every other line is kept byte for byte, CRs and all.
  */
 static void
 test_edit_existing(void **state)
@@ -866,7 +866,8 @@ test_edit_keeps_dash(void **state)
 		const char *in, *text;
 	} cases[] = {
 		{ "-" N_INTVL " = 75\n", HEADER "-" L_INTVL L_TIME L_PROBES },
-		{ " \t-net/ipv4/tcp_keepalive_intvl\t=\t75\r\n", HEADER "-" L_INTVL L_TIME L_PROBES },
+		{ " \t-net/ipv4/tcp_keepalive_intvl\t=\t75\r\n",
+		    HEADER "-" L_INTVL L_TIME L_PROBES },
 		{ "-" L_TIME "-" L_INTVL "-" L_PROBES, HEADER "-" L_TIME "-" L_INTVL "-" L_PROBES },
 		/* The line kept is the first; a '-' on a dropped duplicate goes with it. */
 		{ N_TIME " = 1\n-" N_TIME " = 2\n", HEADER L_TIME L_INTVL L_PROBES },
@@ -1534,8 +1535,8 @@ check_open_dir(const char *path, size_t root_len, int create, int want_err, size
 	r = kt_conf_open_dir(path, root_len, create, &fd, &stop);
 	if (r != want_err || (r < 0 && (fd != INT_SENTINEL || stop != want_stop)) ||
 	    (r == 0 && (fd < 0 || stop != SIZE_SENTINEL)))
-		fail_msg("%s (%zu, create %d): returned %d, fd %d, stop %zu; want %d, stop %zu", path,
-		    root_len, create, r, fd, stop, want_err, want_stop);
+		fail_msg("%s (%zu, create %d): returned %d, fd %d, stop %zu; want %d, stop %zu",
+		    path, root_len, create, r, fd, stop, want_err, want_stop);
 	if (r == 0) {
 		assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 		assert_int_equal(close(fd), 0);
