@@ -122,6 +122,50 @@ struct kt_profile {
 	long long idle_timeout;
 };
 
+/* Whether a TCP connection uses keepalive, as far as the kernel's sock_diag interface tells. */
+enum kt_ka {
+	KT_KA_ON,	/* its keepalive timer is armed: the application turned SO_KEEPALIVE on */
+	KT_KA_OFF,	/* no timer is armed: SO_KEEPALIVE is off, the sysctls do nothing for it */
+	KT_KA_UNKNOWN,	/* a retransmit or zero-window probe timer is pending and hides it */
+	KT_KA_NA,	/* a state keepalive plays no part in (SYN_SENT, FIN_WAIT2, TIME_WAIT...) */
+	KT_NKA
+};
+
+/* Room for a process name as /proc/PID/comm gives it, NUL included (TASK_COMM_LEN). */
+#define KT_COMM_LEN	16
+
+/*
+ * One TCP connection, from kt_sock_dump(). Addresses are in network byte order, an IPv4 one in
+ * the first four bytes; ports are in host order; state is the kernel's (TCP_ESTABLISHED...).
+ */
+struct kt_sock {
+	unsigned char local[16], remote[16];
+	unsigned short lport, rport;
+	unsigned char family;		/* AF_INET or AF_INET6 */
+	unsigned char state;
+	enum kt_ka ka;
+	unsigned int next_ms;		/* keepalive on: ms until its timer fires next, else 0 */
+	unsigned int probes;		/* keepalive on: probes sent and not answered, else 0 */
+	unsigned int uid;		/* the user the socket belongs to */
+	unsigned int inode;		/* 0 when no file refers to it (TIME_WAIT, SYN_RECV) */
+	int pid;			/* kt_sock_owners(): the process holding it, or 0 */
+	char comm[KT_COMM_LEN];		/* that process's name, or "" */
+};
+
+/* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */
+struct kt_sock_buf {
+	struct kt_sock *socks;
+	size_t n, cap;
+};
+
+/* The connections of one process, or (pid 0) those of one user whose process was not seen. */
+struct kt_sock_group {
+	int pid;
+	unsigned int uid;
+	char comm[KT_COMM_LEN];
+	size_t on, off, unknown;	/* how many of them have keepalive on, off, unknown */
+};
+
 /* kt_names.c */
 const char *kt_key_name(enum kt_key key);
 const char *kt_key_option(enum kt_key key);
@@ -194,5 +238,17 @@ int kt_profile_timeout(const struct kt_profile *p, const char *root, long long *
 long long kt_idle_margin(long long idle);
 int kt_behind_check(const struct kt_values *v, long long idle);
 int kt_suggest(long long idle, long long detect, struct kt_values *ret);
+
+/* kt_sock.c */
+int kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n);
+int kt_sock_parse(const void *buf, size_t len, unsigned int seq, struct kt_sock_buf *into,
+    int *ret_done);
+enum kt_ka kt_sock_keepalive(int state, int timer);
+int kt_sock_owners(struct kt_sock *socks, size_t n, unsigned int *ret_not_seen);
+int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
+    size_t *ret_n);
+const char *kt_sock_state_name(int state);
+const char *kt_ka_name(enum kt_ka ka);
+const char *kt_sock_strerror(int err);
 
 #endif
