@@ -40,7 +40,7 @@ Q := @
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd
+               valgrind strace procps util-linux iproute2 systemd jq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-unit check-cli check-asan check-clang install uninstall clean deps bench lint
@@ -71,12 +71,13 @@ check: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN)
+check-cli: $(BIN) $(BUILD)/tests/sockpeer
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
+	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
@@ -84,7 +85,7 @@ check-asan:
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
-		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%)
+		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer
 
 # mandoc -Tlint, every level; only its notes about the system's missing mandoc.db are dropped
 # (Debian keeps no mandoc.db, so every .Xr draws one): they are not about this page.

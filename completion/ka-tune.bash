@@ -17,7 +17,7 @@ _ka_tune_paths()
 
 # Complete ka-tune's command line: global options and the command first, then that command's
 # options. --file takes a file and --root a directory; --time, --intvl, --probes, --netns and
-# --pid get no completion for their value: any DUR, N, name or pid goes.
+# --pid get no completion for their value: any DUR, N, name or pid goes; nor does --port.
 _ka_tune()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -38,7 +38,8 @@ _ka_tune()
 	--root) _ka_tune_paths -d "$cur"; return 0 ;;
 	--loader) _ka_tune_offer "systemd procps" "$cur"; return 0 ;;
 	--behind) _ka_tune_offer "aws-nat azure-lb gcp-nat aliyun-nat conntrack" "$cur"; return 0 ;;
-	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within) return 0 ;;
+	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within | --port)
+		return 0 ;;
 	esac
 	[[ $prev == = || ${COMP_WORDS[COMP_CWORD]} == = ]] && return 0	# --json=, say
 
@@ -59,7 +60,7 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set check suggest persist help" "$cur"
+			_ka_tune_offer "show set check suggest sockets persist help" "$cur"
 		fi
 		return 0
 	fi
@@ -69,6 +70,7 @@ _ka_tune()
 	set) opts="--time --intvl --probes --dry-run --help" ;;
 	check) opts="--loader --behind --idle-timeout --help" ;;
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --help" ;;
+	sockets) opts="--no-keepalive --port --json --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
 	*) return 0 ;;		# help, and unknown words, take nothing more
 	esac

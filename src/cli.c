@@ -16,6 +16,8 @@ const char *const usage_text =
 	"               [--behind PROFILE | --idle-timeout DUR]\n"
 	"       ka-tune suggest --behind PROFILE | --idle-timeout DUR [--detect-within DUR]\n"
 	"               [--json | --sysctl]\n"
+	"       ka-tune [--netns NAME|PATH | --pid PID] sockets [--no-keepalive]\n"
+	"               [--port N] [--json]\n"
 	"       ka-tune persist [--time DUR] [--intvl DUR] [--probes N]\n"
 	"               [--file PATH | --root DIR] [--dry-run]\n"
 	"       ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]\n"

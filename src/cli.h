@@ -35,6 +35,7 @@ int cmd_set(int argc, char **argv);
 int cmd_persist(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_suggest(int argc, char **argv);
+int cmd_sockets(int argc, char **argv);
 int cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret);
 int cli_behind_option(int c, const char *arg, const char **behind, const char **idle);
 int show_boot(const char *root, const char *loader_arg, int format);

@@ -25,6 +25,8 @@ static const struct command {
 	{ "check", cmd_check, "exit 1 when the running values are not the boot values", NULL },
 	{ "suggest", cmd_suggest, "values that keep idle connections alive behind a NAT or LB",
 		NULL },
+	{ "sockets", cmd_sockets, "which TCP connections use keepalive, and whose they are",
+		NULL },
 	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot",
 		"sysctl.d files set the host's namespace at boot; a container's values belong in "
 		"its runtime configuration (docker run --sysctl, a Kubernetes pod's "
@@ -62,7 +64,10 @@ cli_help(void)
 	       "  --idle-timeout DUR  any other idle timeout\n"
 	       "  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 	       "  --detect-within DUR  suggest: time + intvl x probes <= DUR\n"
-	       "\nnamespaces (show, set, check), given before the command, as with ip -n:\n"
+	       "\nsockets: every TCP connection, keepalive on, off or unknown, and its process\n"
+	       "  --no-keepalive  only the connections without keepalive\n"
+	       "  --port N        only those whose local or remote port is N\n"
+	       "\nnamespaces (show, set, check, sockets), before the command, as with ip -n:\n"
 	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
 	       "  --pid PID     the network namespace of process PID (a container's)\n"
 	       "  show --all-netns  one row per network namespace on the machine\n"

@@ -1,0 +1,290 @@
+/* cmd_sockets.c: ka-tune sockets: which TCP connections use keepalive, grouped by process. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+
+/* Which connections to list: --no-keepalive, --port. */
+struct filter {
+	int no_keepalive;
+	unsigned int port;	/* 0: any */
+};
+
+/* Room for "[IPv6 address]:port", NUL included. */
+#define ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
+/* Room for "pid/comm", NUL included. */
+#define PROCESS_LEN	(12 + KT_COMM_LEN)
+
+/* Keep the connections the filter selects, in order, at the start of socks. Returns how many. */
+static size_t
+select_socks(struct kt_sock *socks, size_t n, const struct filter *f)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_sock *s = &socks[i];
+
+		if (f->no_keepalive && s->ka != KT_KA_OFF)
+			continue;
+		if (f->port && s->lport != f->port && s->rport != f->port)
+			continue;
+		if (kept != i)
+			socks[kept] = *s;
+		kept++;
+	}
+	return kept;
+}
+
+/*
+ * Write a connection's address as text ("?" if it cannot be). IPv4 addresses are written here:
+ * glibc's inet_ntop() formats each with sprintf(), and a busy host has tens of thousands.
+ */
+static void
+format_addr(const struct kt_sock *s, const unsigned char *addr, char *buf, size_t len)
+{
+	char *p = buf;
+
+	if (s->family != AF_INET || len < INET_ADDRSTRLEN) {
+		if (!inet_ntop(s->family, addr, buf, len))
+			(void)snprintf(buf, len, "?");
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		unsigned int b = addr[i];
+
+		if (b >= 100)
+			*p++ = '0' + b / 100;
+		if (b >= 10)
+			*p++ = '0' + b / 10 % 10;
+		*p++ = '0' + b % 10;
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/* Write "address:port", an IPv6 address in brackets as in URLs. */
+static void
+format_endpoint(const struct kt_sock *s, const unsigned char *addr, unsigned int port,
+    char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	format_addr(s, addr, a, sizeof(a));
+	(void)snprintf(buf, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+/* Write "pid/comm" for the text output, a byte a terminal would act on shown as '?'. */
+static void
+format_process(int pid, const char *comm, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, comm[0] ? "%d/%s" : "%d", pid, comm);
+
+	for (int i = 0; i < n && (size_t)i < len && buf[i]; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+}
+
+/* One row of the text output. */
+static void
+print_row(const struct kt_sock *s)
+{
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], proc[PROCESS_LEN] = "-";
+	char next[16] = "-", probes[12] = "-";
+
+	format_endpoint(s, s->local, s->lport, local, sizeof(local));
+	format_endpoint(s, s->remote, s->rport, remote, sizeof(remote));
+	if (s->ka == KT_KA_ON) {
+		(void)snprintf(next, sizeof(next), "%u.%u", s->next_ms / 1000,
+		    s->next_ms % 1000 / 100);
+		(void)snprintf(probes, sizeof(probes), "%u", s->probes);
+	}
+	if (s->pid)
+		format_process(s->pid, s->comm, proc, sizeof(proc));
+	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), local, remote,
+	    kt_ka_name(s->ka), next, probes, proc);
+}
+
+/* The text output: a row a connection, the counts, then a row a process, neglect first. */
+static void
+print_text(const struct kt_sock *socks, size_t n, const struct kt_sock_group *groups,
+    size_t ngroups)
+{
+	size_t count[KT_NKA] = { 0 };
+
+	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", "STATE", "LOCAL", "REMOTE", "KEEPALIVE",
+	    "NEXT", "PROBES", "PROCESS");
+	for (size_t i = 0; i < n; i++) {
+		print_row(&socks[i]);
+		count[socks[i].ka]++;
+	}
+	printf("\n%zu connection%s, %zu without keepalive (%zu with it, %zu unknown, "
+	       "%zu not applicable)\n", n, n == 1 ? "" : "s", count[KT_KA_OFF], count[KT_KA_ON],
+	    count[KT_KA_UNKNOWN], count[KT_KA_NA]);
+	if (ngroups == 0)
+		return;
+	printf("%-24s %7s %9s %7s %7s\n", "PROCESS", "CONNS", "KEEPALIVE", "WITHOUT", "UNKNOWN");
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct kt_sock_group *g = &groups[i];
+		char proc[PROCESS_LEN];
+
+		if (g->pid)
+			format_process(g->pid, g->comm, proc, sizeof(proc));
+		else
+			(void)snprintf(proc, sizeof(proc), "- (uid %u)", g->uid);
+		printf("%-24s %7zu %9zu %7zu %7zu\n", proc, g->on + g->off + g->unknown, g->on,
+		    g->off, g->unknown);
+	}
+}
+
+/* The process fields of a JSON object: pid and comm, null when no process was seen. */
+static void
+json_process(int pid, const char *comm)
+{
+	if (!pid) {
+		fputs("\"pid\": null, \"comm\": null", stdout);
+		return;
+	}
+	printf("\"pid\": %d, \"comm\": ", pid);
+	cli_json_string(comm);
+}
+
+/* One connection as a JSON object. */
+static void
+json_row(const struct kt_sock *s)
+{
+	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
+
+	format_addr(s, s->local, local, sizeof(local));
+	format_addr(s, s->remote, remote, sizeof(remote));
+	printf("{\"state\": \"%s\", \"family\": \"%s\", \"local_address\": \"%s\", "
+	       "\"local_port\": %u, \"remote_address\": \"%s\", \"remote_port\": %u, "
+	       "\"keepalive\": \"%s\", ", kt_sock_state_name(s->state),
+	    s->family == AF_INET6 ? "ipv6" : "ipv4", local, s->lport, remote, s->rport,
+	    kt_ka_name(s->ka));
+	if (s->ka == KT_KA_ON)
+		printf("\"next_probe_ms\": %u, \"probes\": %u, ", s->next_ms, s->probes);
+	else
+		fputs("\"next_probe_ms\": null, \"probes\": null, ", stdout);
+	printf("\"uid\": %u, ", s->uid);
+	if (s->inode)
+		printf("\"inode\": %u, ", s->inode);
+	else
+		fputs("\"inode\": null, ", stdout);
+	json_process(s->pid, s->comm);
+	putchar('}');
+}
+
+/* The --json output: one object, documented in ka-tune(8); keep it stable. */
+static void
+print_json(const struct kt_sock *socks, size_t n, const struct kt_sock_group *groups,
+    size_t ngroups, unsigned int not_seen)
+{
+	size_t count[KT_NKA] = { 0 };
+
+	fputs("{\"connections\": [", stdout);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n " : "\n ", stdout);
+		json_row(&socks[i]);
+		count[socks[i].ka]++;
+	}
+	printf("],\n \"summary\": {\"connections\": %zu, \"keepalive_on\": %zu, "
+	       "\"keepalive_off\": %zu, \"keepalive_unknown\": %zu, \"not_applicable\": %zu, "
+	       "\"processes\": [", n, count[KT_KA_ON], count[KT_KA_OFF], count[KT_KA_UNKNOWN],
+	    count[KT_KA_NA]);
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct kt_sock_group *g = &groups[i];
+
+		fputs(i ? ",\n  {" : "\n  {", stdout);
+		json_process(g->pid, g->comm);
+		printf(", \"uid\": %u, \"connections\": %zu, \"keepalive_on\": %zu, "
+		       "\"keepalive_off\": %zu, \"keepalive_unknown\": %zu}", g->uid,
+		    g->on + g->off + g->unknown, g->on, g->off, g->unknown);
+	}
+	printf("]},\n \"not_seen\": %u}\n", not_seen);
+}
+
+/*
+ * List the connections the filter selects, with their owners, then the summary. Returns
+ * EXIT_OK, or EXIT_FAIL when the kernel or /proc could not be read.
+ */
+static int
+list_sockets(const struct filter *f, int json)
+{
+	struct kt_sock_group *groups = NULL;
+	struct kt_sock *socks = NULL;
+	size_t n, ngroups;
+	unsigned int not_seen = 0;
+	int r, ret = EXIT_FAIL;
+
+	r = kt_sock_dump(&socks, &n);
+	if (r < 0) {
+		cli_error("sockets: cannot list the connections: %s", kt_sock_strerror(r));
+		return EXIT_FAIL;
+	}
+	n = select_socks(socks, n, f);
+	r = kt_sock_owners(socks, n, &not_seen);
+	if (r < 0) {
+		cli_error("sockets: cannot look for the processes holding them: %s",
+		    kt_sock_strerror(r));
+		goto out;
+	}
+	r = kt_sock_group(socks, n, &groups, &ngroups);
+	if (r < 0) {
+		cli_error("sockets: %s", kt_sock_strerror(r));
+		goto out;
+	}
+	if (json)
+		print_json(socks, n, groups, ngroups, not_seen);
+	else
+		print_text(socks, n, groups, ngroups);
+	if (not_seen)
+		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
+			  "root); the connections they hold show no process", not_seen,
+		    not_seen == 1 ? "" : "es");
+	ret = EXIT_OK;
+out:
+	free(groups);
+	free(socks);
+	return ret;
+}
+
+int
+cmd_sockets(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "no-keepalive", no_argument, NULL, 'k' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct filter f = { 0 };
+	const char *errstr;
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			f.no_keepalive = 1;
+			break;
+		case 'p':
+			f.port = strtonum(optarg, 1, 65535, &errstr);
+			if (errstr)
+				return cli_usage_error("sockets: --port: '%s' is not a port "
+						       "(1..65535)", optarg);
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			return cli_help();
+		default:
+			return cli_bad_option(argv, c);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("sockets: unexpected argument '%s'", argv[optind]);
+	return list_sockets(&f, json);
+}

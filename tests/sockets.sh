@@ -1,0 +1,307 @@
+#!/bin/sh
+# tests/sockets.sh: ka-tune sockets end to end, in a private network namespace: loopback
+# connections that tests/sockpeer opens with and without SO_KEEPALIVE, and with a TCP_KEEPIDLE
+# of their own, must each be reported as they are, with their process.
+# usage: KT_SOCKPEER=path/to/sockpeer sh tests/sockets.sh path/to/ka-tune
+set -u
+
+. "$(dirname "$0")/lib.sh"
+
+command -v jq >/dev/null 2>&1 || { echo "FAIL: $name: jq not found (make deps)" >&2; exit 1; }
+[ -x "${KT_SOCKPEER:-}" ] ||
+    { echo "FAIL: $name: KT_SOCKPEER must name the built tests/sockpeer" >&2; exit 1; }
+cp "$KT_SOCKPEER" "$tmp/bin/sockpeer" && chmod 755 "$tmp/bin/sockpeer" || exit 1
+peer=$tmp/bin/sockpeer
+ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
+
+peers=
+stop_peers() {
+	for p in $peers; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	peers=
+}
+trap 'stop_peers; rm -rf "$tmp"' EXIT
+
+# wait_ready FILE: wait until the sockpeer writing FILE says it holds its connections.
+wait_ready() {
+	i=0
+	while ! grep -qx ready "$1" 2>/dev/null; do
+		if [ $i -ge 200 ]; then
+			fail "sockpeer did not get ready: $(cat "$1" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# start_peer FILE [WRAPPER...] -- SOCKPEER-ARGS...: run sockpeer (under WRAPPER, such as ip netns
+# exec or setpriv) in the background, its output in FILE, and wait until it is ready. Sets
+# $pid to its pid (the wrappers exec it) and $lport to its listening port.
+start_peer() {
+	f=$1
+	shift
+	wrap=
+	while [ "$1" != -- ]; do
+		wrap="$wrap $1"
+		shift
+	done
+	shift
+	$wrap "$peer" "$@" >"$f" 2>&1 &
+	pid=$!
+	peers="$peers $pid"
+	wait_ready "$f"
+	lport=$(awk '$1 == "listen" { print $2 }' "$f")
+}
+
+# ports FILE MODE: the connecting ends' ports of the connections sockpeer made in MODE.
+ports() { awk -v m="$2" '$2 == m { print $1 }' "$1"; }
+
+# row REGEX: stdout has a line matching the extended regex.
+row() { grep -Eq -- "$1" "$out" || fail "no row matching: $1"; }
+no_row() { ! grep -Eq -- "$1" "$out" || fail "a row matches: $1"; }
+
+# jq_true FILTER: the JSON on stdout makes FILTER true.
+jq_true() { [ "$(jq -r "$1" "$out" 2>&1)" = true ] || fail "JSON: not true: $1"; }
+
+# json_of PORT FIELD: FIELD of the connection whose local port is PORT.
+json_of() { jq -r --argjson p "$1" ".connections[] | select(.local_port == \$p) | .$2" "$out"; }
+
+lo4='127\.0\.0\.1'
+ts() { stop_peers; t "$1"; }
+
+ts "each connection is listed with its keepalive and its process"
+start_peer "$tmp/p" -- off on 30
+p_off=$(ports "$tmp/p" off)
+p_on=$(ports "$tmp/p" on)
+p_30=$(ports "$tmp/p" 30)
+run 0 sockets
+err_empty
+out_has "STATE       LOCAL                  REMOTE                 KEEPALIVE      NEXT PROBES PROCESS"
+row "^ESTABLISHED +$lo4:$p_off +$lo4:$lport +off +- +- +$pid/sockpeer\$"
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+# The accepted ends: the listener had no SO_KEEPALIVE, so neither have they.
+for p in $p_off $p_on $p_30; do
+	row "^ESTABLISHED +$lo4:$lport +$lo4:$p +off +- +- +$pid/sockpeer\$"
+done
+out_has "6 connections, 4 without keepalive (2 with it, 0 unknown, 0 not applicable)"
+out_has "PROCESS                    CONNS KEEPALIVE WITHOUT UNKNOWN"
+row "^$pid/sockpeer +6 +2 +4 +0\$"
+[ "$(grep -c "^ESTABLISHED " "$out")" -eq 6 ] || fail "not 6 connections listed"
+
+ts "the next probe is due within the socket's TCP_KEEPIDLE, or the namespace's keepalive time"
+echo 600 >$ipv4/tcp_keepalive_time
+start_peer "$tmp/p" -- 30 on 9
+p_30=$(ports "$tmp/p" 30)
+p_on=$(ports "$tmp/p" on)
+p_9=$(ports "$tmp/p" 9)
+run 0 sockets --json
+n=$(json_of "$p_30" next_probe_ms)
+[ "$n" -le 30000 ] && [ "$n" -ge 25000 ] || fail "TCP_KEEPIDLE 30: next probe in $n ms"
+n=$(json_of "$p_9" next_probe_ms)
+[ "$n" -le 9000 ] && [ "$n" -ge 4000 ] || fail "TCP_KEEPIDLE 9: next probe in $n ms"
+n=$(json_of "$p_on" next_probe_ms)
+[ "$n" -le 600000 ] && [ "$n" -ge 595000 ] || fail "keepalive_time 600: next probe in $n ms"
+[ "$(json_of "$p_30" probes)" = 0 ] || fail "probes sent on an idle live connection"
+run 0 sockets
+row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +(30\.0|2[0-9]\.[0-9]) "
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +(600\.0|59[0-9]\.[0-9]) "
+
+ts "--no-keepalive lists exactly the connections without keepalive"
+start_peer "$tmp/p" -- off on 5 offx3 full
+run 0 sockets --no-keepalive --json
+want=$( (ports "$tmp/p" off; ports "$tmp/p" on; ports "$tmp/p" 5; ports "$tmp/p" full) |
+    sort -n | tr '\n' ' ')
+# Without -A, the accepted ends are all without keepalive too: the listening port, 7 times.
+got=$(jq -r '.connections[] | if .local_port == '"$lport"' then .remote_port else empty end' \
+    "$out" | sort -n | tr '\n' ' ')
+[ "$got" = "$want" ] || fail "accepted ends without keepalive: '$got', expected '$want'"
+want=$(ports "$tmp/p" off | sort -n | tr '\n' ' ')
+got=$(jq -r '.connections[] | select(.local_port != '"$lport"') | .local_port' "$out" |
+    sort -n | tr '\n' ' ')
+[ "$got" = "$want" ] || fail "connecting ends without keepalive: '$got', expected '$want'"
+jq_true '[.connections[].keepalive] | all(. == "off")'
+jq_true '.summary.connections == 11 and .summary.keepalive_off == 11'
+stop_peers
+start_peer "$tmp/p" -- -A off on offx2 10
+run 0 sockets --no-keepalive
+[ "$(grep -c "^ESTABLISHED " "$out")" -eq 3 ] || fail "not exactly the 3 connections without"
+for p in $(ports "$tmp/p" off); do
+	row "^ESTABLISHED +$lo4:$p +$lo4:$lport +off "
+done
+out_has "3 connections, 3 without keepalive (0 with it, 0 unknown, 0 not applicable)"
+
+ts "--port lists the connections whose local or remote port it is"
+start_peer "$tmp/p" -- on off
+first=$pid
+first_port=$lport
+p_on=$(ports "$tmp/p" on)
+start_peer "$tmp/q" -- on
+run 0 sockets --port "$first_port"
+[ "$(grep -c "^ESTABLISHED " "$out")" -eq 4 ] || fail "not the 4 ends of the first peer"
+no_row "^ESTABLISHED .* $pid/sockpeer\$"
+run 0 sockets --port "$p_on" --json
+jq_true '.connections | length == 2'
+jq_true '[.connections[] | select(.local_port == '"$p_on"') | .keepalive] == ["on"]'
+jq_true '[.connections[] | select(.remote_port == '"$p_on"') | .keepalive] == ["off"]'
+run 0 sockets --port "$p_on" --no-keepalive --json
+jq_true '[.connections[].remote_port] == ['"$p_on"']'
+run 0 sockets --port 9
+out_has "0 connections, 0 without keepalive (0 with it, 0 unknown, 0 not applicable)"
+[ "$(wc -l <"$out")" -eq 3 ] || fail "more than the header and the counts"
+run 0 sockets --port 9 --json
+jq_true '. == {"connections": [], "summary": {"connections": 0, "keepalive_on": 0,
+    "keepalive_off": 0, "keepalive_unknown": 0, "not_applicable": 0, "processes": []},
+    "not_seen": 0}'
+
+ts "IPv6 connections are listed too, their addresses in brackets"
+start_peer "$tmp/p" -- -6 on off
+p_on=$(ports "$tmp/p" on)
+p_off=$(ports "$tmp/p" off)
+run 0 sockets
+row "^ESTABLISHED +\[::1\]:$p_on +\[::1\]:$lport +on +[0-9.]+ +0 +$pid/sockpeer\$"
+row "^ESTABLISHED +\[::1\]:$p_off +\[::1\]:$lport +off +- +- +$pid/sockpeer\$"
+run 0 sockets --json
+jq_true '[.connections[] | select(.local_port == '"$p_on"')] | .[0] |
+    .family == "ipv6" and .local_address == "::1" and .remote_address == "::1"'
+
+ts "--json is one object with the documented fields"
+start_peer "$tmp/p" -- on off
+p_on=$(ports "$tmp/p" on)
+run 0 sockets --json
+err_empty
+jq_true '.connections[0] | keys == ["comm", "family", "inode", "keepalive", "local_address",
+    "local_port", "next_probe_ms", "pid", "probes", "remote_address", "remote_port", "state",
+    "uid"]'
+jq_true 'keys == ["connections", "not_seen", "summary"] and .not_seen == 0'
+jq_true '.summary | keys == ["connections", "keepalive_off", "keepalive_on",
+    "keepalive_unknown", "not_applicable", "processes"]'
+jq_true '.summary.processes == [{"pid": '"$pid"', "comm": "sockpeer", "uid": 0,
+    "connections": 4, "keepalive_on": 1, "keepalive_off": 3, "keepalive_unknown": 0}]'
+jq_true '[.connections[] | select(.local_port == '"$p_on"')] | .[0] |
+    .state == "ESTABLISHED" and .family == "ipv4" and .local_address == "127.0.0.1" and
+    .remote_port == '"$lport"' and .keepalive == "on" and .probes == 0 and .uid == 0 and
+    .pid == '"$pid"' and .comm == "sockpeer" and (.inode | type) == "number" and
+    (.next_probe_ms | type) == "number"'
+
+ts "the summary groups by process, most connections without keepalive first"
+start_peer "$tmp/p" -- -A on 20
+a=$pid
+start_peer "$tmp/q" -- offx2 on
+b=$pid
+run 0 sockets
+out_has "10 connections, 5 without keepalive (5 with it, 0 unknown, 0 not applicable)"
+[ "$(grep -A2 '^PROCESS ' "$out" | tail -n 2 | awk '{ print $1 }' | tr '\n' ' ')" = \
+    "$b/sockpeer $a/sockpeer " ] || fail "groups not in the order $b, $a"
+row "^$b/sockpeer +6 +1 +5 +0\$"
+row "^$a/sockpeer +4 +4 +0 +0\$"
+
+ts "probes sent without an answer are counted"
+# Keepalive probes from 127.0.0.1 to 127.0.0.2 are dropped by a blackhole rule ahead of the
+# local table, so the connection, idle 1 s and probing every second, counts them.
+start_peer "$tmp/p" -- -a 127.0.0.2 1
+p_1=$(ports "$tmp/p" 1)
+ip rule del pref 0 && ip rule add pref 100 lookup local &&
+    ip rule add pref 10 to 127.0.0.2 blackhole || fail "cannot set up the blackhole rule"
+i=0
+probes=0
+while [ "$probes" -lt 2 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	run 0 sockets --port "$p_1" --json
+	probes=$(json_of "$p_1" probes)
+	i=$((i + 1))
+done
+[ "$probes" -ge 2 ] || fail "probes sent: $probes, expected 2 or more"
+run 0 sockets --port "$p_1"
+row "^ESTABLISHED +$lo4:$p_1 +127\.0\.0\.2:$lport +on +[01]\.[0-9] +[2-9] +$pid/sockpeer\$"
+ip rule del pref 10 && ip rule del pref 100 && ip rule add pref 0 lookup local ||
+    fail "cannot take the blackhole rule out"
+
+ts "a user who is not root sees every connection, and is told whose processes it could not see"
+start_peer "$tmp/p" -- on off
+root_pid=$pid
+root_on=$(ports "$tmp/p" on)
+start_peer "$tmp/q" setpriv --reuid=65534 --regid=65534 --clear-groups -- on
+nobody_pid=$pid
+nobody_on=$(ports "$tmp/q" on)
+as_nobody 0 sockets
+row "^ESTABLISHED +$lo4:$root_on +$lo4:[0-9]+ +on +[0-9.]+ +0 +-\$"
+row "^ESTABLISHED +$lo4:$nobody_on +$lo4:[0-9]+ +on +[0-9.]+ +0 +$nobody_pid/sockpeer\$"
+row "^- \(uid 0\) +4 +1 +3 +0\$"
+row "^$nobody_pid/sockpeer +2 +1 +1 +0\$"
+grep -Eq "^ka-tune: sockets: not seen: the open files of [0-9]+ process(es)? of other users \
+\(needs root\); the connections they hold show no process\$" "$err" || fail "no 'not seen' line"
+as_nobody 0 sockets --json
+jq_true '.not_seen > 0'
+jq_true '[.connections[] | select(.pid == '"$root_pid"')] == []'
+jq_true '[.connections[] | select(.local_port == '"$root_on"')] | .[0] | .pid == null and
+    .uid == 0'
+jq_true '[.connections[] | select(.local_port == '"$nobody_on"')] | .[0] |
+    .pid == '"$nobody_pid"' and .uid == 65534'
+run 0 sockets
+row "^ESTABLISHED +$lo4:$root_on +$lo4:[0-9]+ +on +[0-9.]+ +0 +$root_pid/sockpeer\$"
+err_empty
+
+ts "--netns and --pid list the connections of another namespace"
+mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||
+    fail "cannot mount a tmpfs over /run/netns"
+ip netns add blue && ip netns exec blue ip link set lo up || fail "cannot make netns blue"
+start_peer "$tmp/p" -- -p 5001 on
+here=$pid
+start_peer "$tmp/q" ip netns exec blue -- -p 5002 off on
+blue=$pid
+blue_off=$(ports "$tmp/q" off)
+for target in "--netns blue" "--netns /run/netns/blue" "--pid $blue"; do
+	run 0 $target sockets
+	row "^ESTABLISHED +$lo4:$blue_off +$lo4:5002 +off +- +- +$blue/sockpeer\$"
+	no_row ":5001 "
+	out_has "4 connections, 3 without keepalive"
+done
+run 0 --pid "$here" sockets
+row ":5001 .* $here/sockpeer\$"
+no_row ":5002 "
+run 0 sockets
+no_row ":5002 "
+as_nobody 1 --netns blue sockets
+err_has "--netns blue: cannot enter: permission denied"
+stop_peers
+ip netns delete blue
+
+ts "a pending zero-window probe hides keepalive; TIME_WAIT is not applicable"
+start_peer "$tmp/p" -- full tw
+p_full=$(ports "$tmp/p" full)
+p_tw=$(ports "$tmp/p" tw)
+run 0 sockets
+row "^ESTABLISHED +$lo4:$p_full +$lo4:$lport +unknown +- +- +$pid/sockpeer\$"
+row "^TIME_WAIT +$lo4:$p_tw +$lo4:$lport +n/a +- +- +-\$"
+out_has "3 connections, 1 without keepalive (0 with it, 1 unknown, 1 not applicable)"
+row "^$pid/sockpeer +2 +0 +1 +1\$"
+run 0 sockets --json
+jq_true '[.connections[] | select(.local_port == '"$p_tw"')] | .[0] |
+    .state == "TIME_WAIT" and .keepalive == "n/a" and .pid == null and .comm == null
+    and .inode == null and .next_probe_ms == null and .probes == null'
+
+ts "bad options are usage errors"
+for bad in 0 65536 -1 abc 80x ""; do
+	run 2 sockets --port "$bad"
+	err_has "sockets: --port: '$bad' is not a port (1..65535)"
+	out_empty
+done
+run 2 sockets --port
+err_has "sockets: --port needs a value"
+run 2 sockets --bogus
+err_has "sockets: unknown option '--bogus'"
+run 2 sockets extra
+err_has "sockets: unexpected argument 'extra'"
+err_has "usage: ka-tune"
+run 0 sockets --help
+out_has "       ka-tune [--netns NAME|PATH | --pid PID] sockets [--no-keepalive]
+               [--port N] [--json]"
+out_has "  --no-keepalive  only the connections without keepalive"
+run 0 help
+out_has "  sockets  which TCP connections use keepalive, and whose they are"
+
+done_testing
