@@ -43,7 +43,7 @@ DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang 
                valgrind strace procps util-linux iproute2 systemd jq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all check check-unit check-cli check-asan check-clang install uninstall clean deps bench lint
+.PHONY: all check check-unit check-cli check-asan check-clang install uninstall clean deps bench bench-sockets lint
 
 all: $(BIN)
 
@@ -93,9 +93,14 @@ lint:
 	$(Q)out=$$(mandoc -Tlint man/ka-tune.8 2>&1 | grep -v 'outdated mandoc.db lacks'); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man/ka-tune.8: mandoc -Tlint clean"
 
-bench: $(BIN)
+bench: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/bench.sh ./$(BIN)
 	sh bench/boot.sh ./$(BIN)
+	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
+
+# ka-tune sockets against ss -tanoip on 1,000 and 10,000 loopback connections (needs root).
+bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
+	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)

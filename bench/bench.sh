@@ -5,16 +5,12 @@
 # usage: sh bench/bench.sh ./ka-tune        (make bench does this; CC picks the compiler)
 set -eu
 
-prog=${0##*/}
+. "$(dirname "$0")/lib.sh"
+
 # The issue's target: at most this many times minread's instructions, and a handful more
 # syscalls, which we take to mean at most this many.
 TARGET_RATIO=1.3
 TARGET_SYSCALLS=5
-
-die() {
-	echo "$prog: $*" >&2
-	exit 1
-}
 
 [ $# -eq 1 ] || die "usage: sh bench/bench.sh path/to/ka-tune"
 katune=$1
@@ -34,17 +30,6 @@ trap 'exit 1' HUP INT TERM
 
 here=$(dirname "$0")
 "$cc" -O2 -o "$tmp/minread" "$here/minread.c" || die "cannot compile $here/minread.c"
-
-# Print the instructions (Ir) one command runs under callgrind, from its summary line.
-instructions() {
-	valgrind -q --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$@" \
-		>/dev/null 2>"$tmp/cg.err" || {
-		cat "$tmp/cg.err" >&2
-		die "$*: failed under valgrind"
-	}
-	awk '$1 == "summary:" { print $2; found = 1 } END { exit !found }' "$tmp/cg.out" ||
-		die "$*: no summary in callgrind output"
-}
 
 # Print the syscalls one command makes, from strace's "total" line. The "calls" column is
 # found by name in the header, whose "% time" is two words where the numbers are one.
