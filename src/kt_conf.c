@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -644,24 +645,38 @@ kt_conf_sync(int dirfd)
 
 /*
  * Give the file name in dirfd (a regular file, never a symbolic link) mode 0644, the mode
- * kt_conf_save() writes, and make that durable. Returns 0 or a negative errno.
+ * kt_conf_save() writes, and make that durable. The file is pinned with O_PATH, so a mode that
+ * forbids reading it (0, say) is mended too, and the change goes through /proc/self/fd to that
+ * very inode. Returns 0 or a negative errno.
  */
 int
 kt_conf_fix_mode(int dirfd, const char *name)
 {
+	char proc[64];
 	struct stat st;
-	int fd, r;
+	int fd, r = 0;
 
 	if ((r = check_name(name)) < 0)
 		return r;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		r = -errno;
 	else if (!S_ISREG(st.st_mode))
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	else if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		r = S_ISDIR(st.st_mode) ? -EISDIR : S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL;
+	else if (snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd) >= (int)sizeof(proc))
+		r = -ENAMETOOLONG;
+	else if (chmod(proc, 0644) < 0)
+		r = -errno;
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	/* Now readable by its owner whatever it was: open it to make the change durable. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
 		r = -errno;
 	(void)close(fd);
 	return r;
