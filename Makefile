@@ -30,6 +30,7 @@ LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TESTS      := $(TEST_SRCS:%.c=$(BUILD)/%)
 LIBKT      := $(BUILD)/libkatune.a
+TMPTREE    := $(BUILD)/tests/tmptree.o
 
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -60,10 +61,13 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The unit tests share the temp-tree helpers of tests/tmptree.c; sockpeer needs none of them.
+$(TESTS): $(TMPTREE)
+
 $(BUILD)/tests/%: tests/%.c $(LIBKT)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBKT) $(BSD_LIBS) $(CMOCKA)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LIBKT) $(BSD_LIBS) $(CMOCKA)
 
 # Unit tests, end-to-end tests, then both again under ASan+UBSan, a clang build, the man page.
 check: check-unit check-cli check-asan check-clang lint

@@ -1,7 +1,5 @@
 /* test_kt_advice.c: unit tests for kt_advice.c (idle-timeout profiles, checks and suggestions). */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "katune.h"
+#include "tmptree.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define LL_SENTINEL	(-777777777777LL)
@@ -35,68 +32,23 @@ static const struct {
 	{ "conntrack", 0 },
 };
 
-/* A temp tree laid out like /proc/sys, with the directory conntrack's timeout lives in. */
-struct tree {
-	char root[PATH_MAX];
-};
-
+/* Each test's tree is laid out like /proc/sys, with the directory of conntrack's timeout. */
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct tree *t = calloc(1, sizeof(*t));
-	char dir[PATH_MAX + 32];
+	struct tmptree *t = tmptree_new("test_kt_advice");
 
 	if (!t)
 		return -1;
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(t->root, sizeof(t->root), "%s/test_kt_advice.XXXXXX", tmp);
-	if (!mkdtemp(t->root)) {
-		free(t);
-		return -1;
-	}
 	*state = t;
-	snprintf(dir, sizeof(dir), "%s/net", t->root);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/net/netfilter", t->root);
-	assert_int_equal(mkdir(dir, 0755), 0);
+	tmptree_mkdirs(t->root, "net/netfilter");
 	return 0;
-}
-
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 ? -1 : 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct tree *t = *state;
-	int r;
-
-	r = nftw(t->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
-}
-
-/* Make conntrack's timeout file hold exactly s. */
-static void
-put_conntrack(const struct tree *t, const char *s)
-{
-	char path[PATH_MAX + 64];
-	size_t len = strlen(s);
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/" CONNTRACK, t->root);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	return tmptree_free(*state);
 }
 
 static void
@@ -190,7 +142,7 @@ test_profile_timeout_conntrack(void **state)
 		{ "abc\n", -EBADMSG, 0 },
 		{ "", -EBADMSG, 0 },
 	};
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_profile *p;
 	long long secs = LL_SENTINEL;
 
@@ -201,7 +153,7 @@ test_profile_timeout_conntrack(void **state)
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		int r;
 
-		put_conntrack(t, cases[i].text);
+		tmptree_put(t->root, CONNTRACK, cases[i].text);
 		secs = LL_SENTINEL;
 		r = kt_profile_timeout(p, t->root, &secs);
 		if (r != cases[i].err || secs != (r == 0 ? cases[i].want : LL_SENTINEL))

@@ -1,7 +1,6 @@
 /* test_kt_boot.c: unit tests for kt_boot.c (what each sysctl loader sets at boot) on temp trees. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "tmptree.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -33,11 +33,6 @@
 
 #define HZ	1000
 
-/* A temp tree laid out like the root of a machine: the sysctl.d directories, all empty. */
-struct tree {
-	char root[PATH_MAX];
-};
-
 static const enum kt_loader loaders[] = { KT_LOADER_SYSTEMD, KT_LOADER_PROCPS };
 
 /* The boot being looked at: teardown frees it when a failed check left it, so that only the
@@ -45,110 +40,50 @@ static const enum kt_loader loaders[] = { KT_LOADER_SYSTEMD, KT_LOADER_PROCPS };
 static struct kt_boot *live;
 
 static void
-path_of(const struct tree *t, const char *rel, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", t->root, rel);
-
-	assert_true(n > 0 && (size_t)n < len);
-}
-
-/* Make a directory below the root, and every one above it. */
-static void
-mkdirs(const struct tree *t, const char *rel)
-{
-	char path[PATH_MAX];
-	size_t rootlen = strlen(t->root);
-
-	path_of(t, rel, path, sizeof(path));
-	for (char *p = path + rootlen + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
-		*p = '/';
-	}
-	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
-}
-
-/* Make a file below the root hold exactly s. */
-static void
-put(const struct tree *t, const char *rel, const char *s)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(s);
-	int fd;
-
-	path_of(t, rel, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-}
-
-static void
-symlink_in(const struct tree *t, const char *rel, const char *target)
+symlink_in(const struct tmptree *t, const char *rel, const char *target)
 {
 	char path[PATH_MAX];
 
-	path_of(t, rel, path, sizeof(path));
+	tmptree_path(t->root, rel, path, sizeof(path));
 	assert_int_equal(symlink(target, path), 0);
 }
 
 static void
-remove_in(const struct tree *t, const char *rel)
+remove_in(const struct tmptree *t, const char *rel)
 {
 	char path[PATH_MAX];
 
-	path_of(t, rel, path, sizeof(path));
+	tmptree_path(t->root, rel, path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
 }
 
+/* Each test's tree is laid out like the root of a machine: the sysctl.d directories, empty. */
 static int
 setup(void **state)
 {
 	static const char *const dirs[] = {
 		"etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
 	};
-	const char *tmp = getenv("TMPDIR");
-	struct tree *t = calloc(1, sizeof(*t));
+	struct tmptree *t = tmptree_new("test_kt_boot");
 
 	if (!t)
 		return -1;
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(t->root, sizeof(t->root), "%s/test_kt_boot.XXXXXX", tmp);
-	if (!mkdtemp(t->root)) {
-		free(t);
-		return -1;
-	}
 	*state = t;
 	for (size_t i = 0; i < NELEM(dirs); i++)
-		mkdirs(t, dirs[i]);
+		tmptree_mkdirs(t->root, dirs[i]);
 	return 0;
-}
-
-static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 ? -1 : 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct tree *t = *state;
-	int r;
-
 	kt_boot_free(live);
 	live = NULL;
-	r = nftw(t->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
+	return tmptree_free(*state);
 }
 
 static struct kt_boot *
-boot_hz(const struct tree *t, enum kt_loader loader, long hz)
+boot_hz(const struct tmptree *t, enum kt_loader loader, long hz)
 {
 	struct kt_boot *b = NULL;
 	int r = kt_boot_read(t->root, loader, hz, &b);
@@ -169,7 +104,7 @@ done(struct kt_boot *b)
 }
 
 static struct kt_boot *
-boot(const struct tree *t, enum kt_loader loader)
+boot(const struct tmptree *t, enum kt_loader loader)
 {
 	return boot_hz(t, loader, HZ);
 }
@@ -244,7 +179,7 @@ check_boot(const struct kt_boot *b, enum kt_loader loader, enum kt_key k, const 
 
 /* Read the tree with a loader and check one key. */
 static void
-expect(const struct tree *t, enum kt_loader loader, enum kt_key k, const char *got,
+expect(const struct tmptree *t, enum kt_loader loader, enum kt_key k, const char *got,
     const char *lines)
 {
 	struct kt_boot *b = boot(t, loader);
@@ -256,14 +191,14 @@ expect(const struct tree *t, enum kt_loader loader, enum kt_key k, const char *g
 
 /* The same for both loaders. */
 static void
-expect_both(const struct tree *t, enum kt_key k, const char *got, const char *lines)
+expect_both(const struct tmptree *t, enum kt_key k, const char *got, const char *lines)
 {
 	for (size_t i = 0; i < NELEM(loaders); i++)
 		expect(t, loaders[i], k, got, lines);
 }
 
 static void
-expect_defaults(const struct tree *t, enum kt_loader loader)
+expect_defaults(const struct tmptree *t, enum kt_loader loader)
 {
 	expect(t, loader, KT_TIME, "7200 default", "");
 	expect(t, loader, KT_INTVL, "75 default", "");
@@ -284,13 +219,13 @@ first_assign(const struct kt_boot *b, enum kt_key k)
 static void
 test_empty_tree(void **state)
 {
-	const struct tree *t = *state;
-	struct tree bare;
+	const struct tmptree *t = *state;
+	struct tmptree bare;
 
 	for (size_t i = 0; i < NELEM(loaders); i++)
 		expect_defaults(t, loaders[i]);
 
-	path_of(t, "bare", bare.root, sizeof(bare.root));
+	tmptree_path(t->root, "bare", bare.root, sizeof(bare.root));
 	assert_int_equal(mkdir(bare.root, 0755), 0);
 	for (size_t i = 0; i < NELEM(loaders); i++)
 		expect_defaults(&bare, loaders[i]);
@@ -300,7 +235,7 @@ test_empty_tree(void **state)
 static void
 test_missing_root(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	char root[PATH_MAX + 16];
 
 	snprintf(root, sizeof(root), "%s/nonexistent", t->root);
@@ -316,12 +251,12 @@ test_missing_root(void **state)
 static void
 test_later_name_wins(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, USR "10-a.conf", TIME " = 100\n");
-	put(t, ETC "20-b.conf", TIME " = 200\n" TIME " = 250\n");
-	put(t, RUN "30-c.conf", TIME " = 300\n");
-	put(t, LOCAL "40-d.conf", "# local\n\n" INTVL " = 40\n");
+	tmptree_put(t->root, USR "10-a.conf", TIME " = 100\n");
+	tmptree_put(t->root, ETC "20-b.conf", TIME " = 200\n" TIME " = 250\n");
+	tmptree_put(t->root, RUN "30-c.conf", TIME " = 300\n");
+	tmptree_put(t->root, LOCAL "40-d.conf", "# local\n\n" INTVL " = 40\n");
 	expect_both(t, KT_TIME, "300 from " RUN "30-c.conf:1",
 	    "overridden " USR "10-a.conf:1, overridden " ETC "20-b.conf:1, overridden "
 	    ETC "20-b.conf:2, applied " RUN "30-c.conf:1");
@@ -333,12 +268,12 @@ test_later_name_wins(void **state)
 static void
 test_same_name_hidden(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "50-x.conf", INTVL " = 30\n");
-	put(t, RUN "50-x.conf", INTVL " = 35\n");
-	put(t, USR "50-x.conf", INTVL " = 40\n" PROBES " = 4\n");
-	put(t, USR "60-y.conf", TIME " = 100\n");
+	tmptree_put(t->root, ETC "50-x.conf", INTVL " = 30\n");
+	tmptree_put(t->root, RUN "50-x.conf", INTVL " = 35\n");
+	tmptree_put(t->root, USR "50-x.conf", INTVL " = 40\n" PROBES " = 4\n");
+	tmptree_put(t->root, USR "60-y.conf", TIME " = 100\n");
 	expect_both(t, KT_INTVL, "30 from " ETC "50-x.conf:1",
 	    "applied " ETC "50-x.conf:1, hidden " RUN "50-x.conf:1, hidden " USR "50-x.conf:1");
 	expect_both(t, KT_PROBES, "9 default", "hidden " USR "50-x.conf:2");
@@ -354,10 +289,10 @@ test_same_name_hidden(void **state)
 static void
 test_merged_usr(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	symlink_in(t, "lib", "usr/lib");
-	put(t, USR "50-x.conf", PROBES " = 4\n");
+	tmptree_put(t->root, USR "50-x.conf", PROBES " = 4\n");
 	expect_both(t, KT_PROBES, "4 from " USR "50-x.conf:1", "applied " USR "50-x.conf:1");
 }
 
@@ -365,10 +300,10 @@ test_merged_usr(void **state)
 static void
 test_sysctl_conf(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, "etc/sysctl.conf", "# local\n" INTVL " = 33\n");
-	put(t, ETC "98-local.conf", INTVL " = 44\n");
+	tmptree_put(t->root, "etc/sysctl.conf", "# local\n" INTVL " = 33\n");
+	tmptree_put(t->root, ETC "98-local.conf", INTVL " = 44\n");
 	expect(t, KT_LOADER_SYSTEMD, KT_INTVL, "44 from " ETC "98-local.conf:1",
 	    "applied " ETC "98-local.conf:1");
 	expect(t, KT_LOADER_PROCPS, KT_INTVL, "33 from /etc/sysctl.conf:2",
@@ -382,7 +317,7 @@ test_sysctl_conf(void **state)
 	    "applied /etc/sysctl.conf:2");
 
 	/* A name after 99-sysctl.conf wins for systemd; procps still reads sysctl.conf last. */
-	put(t, USR "zz-vendor.conf", INTVL " = 55\n");
+	tmptree_put(t->root, USR "zz-vendor.conf", INTVL " = 55\n");
 	expect(t, KT_LOADER_SYSTEMD, KT_INTVL, "55 from " USR "zz-vendor.conf:1",
 	    "overridden " ETC "98-local.conf:1, overridden " ETC "99-sysctl.conf:2, "
 	    "applied " USR "zz-vendor.conf:1");
@@ -395,15 +330,15 @@ test_sysctl_conf(void **state)
 static void
 test_links_resolved_in_root(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, "etc/sysctl.conf", INTVL " = 33\n");
+	tmptree_put(t->root, "etc/sysctl.conf", INTVL " = 33\n");
 	symlink_in(t, ETC "99-sysctl.conf", "/etc/sysctl.conf");
 	expect(t, KT_LOADER_SYSTEMD, KT_INTVL, "33 from " ETC "99-sysctl.conf:1",
 	    "applied " ETC "99-sysctl.conf:1");
 
 	/* ".." stops at the root. */
-	put(t, "etc/probes.txt", PROBES " = 5\n");
+	tmptree_put(t->root, "etc/probes.txt", PROBES " = 5\n");
 	symlink_in(t, ETC "50-up.conf", "../../../../../../../../etc/probes.txt");
 	expect_both(t, KT_PROBES, "5 from " ETC "50-up.conf:1", "applied " ETC "50-up.conf:1");
 
@@ -416,9 +351,9 @@ test_links_resolved_in_root(void **state)
 static void
 test_key_forms(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", TIME " = 100\n"
+	tmptree_put(t->root, ETC "10-a.conf", TIME " = 100\n"
 	    "net/ipv4/tcp_keepalive_intvl = 20\n"
 	    "net.ipv4/tcp_keepalive_probes = 3\n");
 	expect_both(t, KT_TIME, "100 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
@@ -448,9 +383,9 @@ test_key_forms(void **state)
 static void
 test_key_unnormalised(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "/net/ipv4/tcp_keepalive_time = 100\n"
+	tmptree_put(t->root, ETC "10-a.conf", "/net/ipv4/tcp_keepalive_time = 100\n"
 	    "net//ipv4//tcp_keepalive_intvl = 20\n"
 	    "net..ipv4.tcp_keepalive_probes = 3\n");
 	expect_both(t, KT_TIME, "100 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
@@ -462,9 +397,9 @@ test_key_unnormalised(void **state)
 static void
 test_blanks(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", TIME "\t=\t100  \n"
+	tmptree_put(t->root, ETC "10-a.conf", TIME "\t=\t100  \n"
 	    "  " INTVL "=20\n"
 	    " \t" PROBES " =   4\t\n");
 	expect_both(t, KT_TIME, "100 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
@@ -485,9 +420,9 @@ test_blanks(void **state)
 static void
 test_comments(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "# " TIME " = 1\n"
+	tmptree_put(t->root, ETC "10-a.conf", "# " TIME " = 1\n"
 	    "; " INTVL " = 2\n"
 	    "  # " PROBES " = 3\n"
 	    "\t;" PROBES " = 3\n"
@@ -505,9 +440,9 @@ test_comments(void **state)
 static void
 test_dash_prefix(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "-" TIME " = 100\n"
+	tmptree_put(t->root, ETC "10-a.conf", "-" TIME " = 100\n"
 	    "-  " INTVL " = 20\n"
 	    "-\t" PROBES " = 4\n");
 	expect_both(t, KT_TIME, "100 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
@@ -530,10 +465,10 @@ test_dash_prefix(void **state)
 static void
 test_globs(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 50\n");
-	put(t, ETC "20-b.conf", INTVL " = 20\n");
+	tmptree_put(t->root, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 50\n");
+	tmptree_put(t->root, ETC "20-b.conf", INTVL " = 20\n");
 	expect_both(t, KT_TIME, "50 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
 	expect_both(t, KT_INTVL, "20 from " ETC "20-b.conf:1",
 	    "explicit " ETC "10-a.conf:1, applied " ETC "20-b.conf:1");
@@ -550,15 +485,15 @@ test_globs(void **state)
 	}
 
 	/* The named line wins even when it comes first. */
-	put(t, ETC "10-a.conf", INTVL " = 20\n");
-	put(t, ETC "20-b.conf", "net.ipv4.tcp_keepalive_* = 50\n");
+	tmptree_put(t->root, ETC "10-a.conf", INTVL " = 20\n");
+	tmptree_put(t->root, ETC "20-b.conf", "net.ipv4.tcp_keepalive_* = 50\n");
 	expect_both(t, KT_INTVL, "20 from " ETC "10-a.conf:1",
 	    "applied " ETC "10-a.conf:1, explicit " ETC "20-b.conf:1");
 	expect_both(t, KT_TIME, "50 from " ETC "20-b.conf:1", "applied " ETC "20-b.conf:1");
 
 	/* A glob bears only on the keys it matches. */
-	put(t, ETC "10-a.conf", "net.ipv4.tcp_keepalive_????? = 60\n");
-	put(t, ETC "20-b.conf", "net.ipv4.tcp_keepalive_nonexistent = 1\n");
+	tmptree_put(t->root, ETC "10-a.conf", "net.ipv4.tcp_keepalive_????? = 60\n");
+	tmptree_put(t->root, ETC "20-b.conf", "net.ipv4.tcp_keepalive_nonexistent = 1\n");
 	expect_both(t, KT_TIME, "7200 default", "");
 	expect_both(t, KT_INTVL, "60 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
 	expect_both(t, KT_PROBES, "9 default", "");
@@ -572,9 +507,9 @@ test_globs(void **state)
 static void
 test_exclusion(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 50\n"
+	tmptree_put(t->root, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 50\n"
 	    TIME " = 100\n"
 	    "-" TIME "\n"
 	    "-" INTVL "\n");
@@ -600,7 +535,7 @@ test_exclusion(void **state)
 	}
 
 	/* An assignment after the exclusion applies again, for both. */
-	put(t, ETC "20-b.conf", TIME " = 200\n");
+	tmptree_put(t->root, ETC "20-b.conf", TIME " = 200\n");
 	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "200 from " ETC "20-b.conf:1",
 	    "explicit " ETC "10-a.conf:1, overridden " ETC "10-a.conf:2, overridden " ETC
 	    "10-a.conf:3, applied " ETC "20-b.conf:1");
@@ -631,16 +566,16 @@ test_rejected(void **state)
 		{ KT_PROBES, "4", "abc" },
 	};
 	static const char *const defaults[KT_NKEYS] = { "7200", "75", "9" };
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		char line[128], got[64];
 		enum kt_key k = cases[i].key;
 
 		snprintf(line, sizeof(line), "%s = %s\n", kt_key_name(k), cases[i].good);
-		put(t, ETC "10-a.conf", line);
+		tmptree_put(t->root, ETC "10-a.conf", line);
 		snprintf(line, sizeof(line), "%s = %s\n", kt_key_name(k), cases[i].bad);
-		put(t, ETC "20-b.conf", line);
+		tmptree_put(t->root, ETC "20-b.conf", line);
 
 		snprintf(got, sizeof(got), "%s default", defaults[k]);
 		expect(t, KT_LOADER_SYSTEMD, k, got,
@@ -655,14 +590,14 @@ test_rejected(void **state)
 static void
 test_kernel_numbers(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", TIME " = 0x10\n" INTVL " = 010\n" PROBES " = 08\n");
+	tmptree_put(t->root, ETC "10-a.conf", TIME " = 0x10\n" INTVL " = 010\n" PROBES " = 08\n");
 	expect_both(t, KT_TIME, "16 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
 	expect_both(t, KT_INTVL, "8 from " ETC "10-a.conf:2", "applied " ETC "10-a.conf:2");
 	expect_both(t, KT_PROBES, "9 default", "rejected " ETC "10-a.conf:3");
 
-	put(t, ETC "10-a.conf", TIME " =\t 5\n");
+	tmptree_put(t->root, ETC "10-a.conf", TIME " =\t 5\n");
 	expect_both(t, KT_TIME, "5 from " ETC "10-a.conf:1", "applied " ETC "10-a.conf:1");
 }
 
@@ -670,9 +605,9 @@ test_kernel_numbers(void **state)
 static void
 test_hz(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", TIME " = 2147484\n" INTVL " = 2147483\n");
+	tmptree_put(t->root, ETC "10-a.conf", TIME " = 2147484\n" INTVL " = 2147483\n");
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot_hz(t, loaders[i], 1000);
 
@@ -693,9 +628,9 @@ test_hz(void **state)
 static void
 test_hidden_files(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC ".x.conf", TIME " = 111\n");
+	tmptree_put(t->root, ETC ".x.conf", TIME " = 111\n");
 	expect(t, KT_LOADER_PROCPS, KT_TIME, "111 from " ETC ".x.conf:1",
 	    "applied " ETC ".x.conf:1");
 	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "7200 default", "");
@@ -709,11 +644,11 @@ test_hidden_files(void **state)
 static void
 test_systemd_same_value(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
-	put(t, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 30\n");
-	put(t, ETC "20-b.conf", "net.ipv4.tcp_keepalive_time* = 40\n");
-	put(t, ETC "30-c.conf", "net.ipv4.tcp_keepalive_* = 30\n");
+	tmptree_put(t->root, ETC "10-a.conf", "net.ipv4.tcp_keepalive_* = 30\n");
+	tmptree_put(t->root, ETC "20-b.conf", "net.ipv4.tcp_keepalive_time* = 40\n");
+	tmptree_put(t->root, ETC "30-c.conf", "net.ipv4.tcp_keepalive_* = 30\n");
 	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "40 from " ETC "20-b.conf:1",
 	    "overridden " ETC "10-a.conf:1, applied " ETC "20-b.conf:1, overridden " ETC
 	    "30-c.conf:1");
@@ -726,7 +661,7 @@ test_systemd_same_value(void **state)
 	    "overridden " ETC "10-a.conf:1, applied " ETC "30-c.conf:1");
 
 	/* Another value moves the entry to the end: then it is written last. */
-	put(t, ETC "30-c.conf", "net.ipv4.tcp_keepalive_* = 35\n");
+	tmptree_put(t->root, ETC "30-c.conf", "net.ipv4.tcp_keepalive_* = 35\n");
 	expect_both(t, KT_TIME, "35 from " ETC "30-c.conf:1",
 	    "overridden " ETC "10-a.conf:1, overridden " ETC "20-b.conf:1, applied " ETC
 	    "30-c.conf:1");
@@ -735,18 +670,18 @@ test_systemd_same_value(void **state)
 static void
 test_default_loader(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
 
-	mkdirs(t, "usr/lib/systemd");
-	put(t, "usr/lib/systemd/systemd-sysctl", "");
+	tmptree_mkdirs(t->root, "usr/lib/systemd");
+	tmptree_put(t->root, "usr/lib/systemd/systemd-sysctl", "");
 	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_SYSTEMD);
 	remove_in(t, "usr/lib/systemd/systemd-sysctl");
 	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
 
-	mkdirs(t, "lib/systemd");
-	put(t, "lib/systemd/systemd-sysctl", "");
+	tmptree_mkdirs(t->root, "lib/systemd");
+	tmptree_put(t->root, "lib/systemd/systemd-sysctl", "");
 	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_SYSTEMD);
 	remove_in(t, "lib/systemd/systemd-sysctl");
 	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
@@ -783,13 +718,13 @@ test_loader_names(void **state)
 static void
 test_error_too_big(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	static const char head[] = INTVL " = 21\n";
 	char path[PATH_MAX];
 	int fd;
 
-	put(t, ETC "60-ok.conf", TIME " = 100\n");
-	path_of(t, ETC "50-big.conf", path, sizeof(path));
+	tmptree_put(t->root, ETC "60-ok.conf", TIME " = 100\n");
+	tmptree_path(t->root, ETC "50-big.conf", path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, head, sizeof(head) - 1), (ssize_t)sizeof(head) - 1);
@@ -830,7 +765,7 @@ test_error_too_big(void **state)
 static void
 test_error_socket(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *file = NULL;
 	struct kt_boot *b;
@@ -839,7 +774,7 @@ test_error_socket(void **state)
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" ETC "50-sock.conf", t->root);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		skip();
-	put(t, ETC "60-ok.conf", TIME " = 100\n");
+	tmptree_put(t->root, ETC "60-ok.conf", TIME " = 100\n");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -873,14 +808,14 @@ test_error_socket(void **state)
 static void
 test_fifo_and_directory(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	char path[PATH_MAX];
 
-	path_of(t, ETC "50-fifo.conf", path, sizeof(path));
+	tmptree_path(t->root, ETC "50-fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
-	mkdirs(t, ETC "55-dir.conf");
+	tmptree_mkdirs(t->root, ETC "55-dir.conf");
 	symlink_in(t, ETC "56-dirlink.conf", "55-dir.conf");
-	put(t, ETC "60-ok.conf", TIME " = 100\n");
+	tmptree_put(t->root, ETC "60-ok.conf", TIME " = 100\n");
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot(t, loaders[i]);
 
@@ -895,14 +830,14 @@ test_fifo_and_directory(void **state)
 static void
 test_many_lines(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	char *text = malloc(64 * 1000 + 64), from[128];
 	size_t o = 0;
 
 	assert_non_null(text);
 	for (int i = 1; i <= 1000; i++)
 		o += (size_t)sprintf(text + o, i % 3 ? "# line %d\n" : INTVL " = %d\n", i);
-	put(t, ETC "10-a.conf", text);
+	tmptree_put(t->root, ETC "10-a.conf", text);
 	free(text);
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot(t, loaders[i]);

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "tmptree.h"
 
 /* Out-params are pre-filled with these, to see that a failure leaves them alone. */
 #define INT_SENTINEL	(-7777)
@@ -56,31 +56,6 @@ struct tree {
 	mode_t umask;
 	struct rlimit fsize;
 };
-
-static void
-path_of(const struct tree *t, const char *name, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s", t->root, name);
-
-	assert_true(n > 0 && (size_t)n < len);
-}
-
-/* Make the file at path hold exactly len bytes of s, creating it if need be. */
-static void
-put_file(const char *path, const char *s, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-}
-
-static void
-put_str(const char *path, const char *s)
-{
-	put_file(path, s, strlen(s));
-}
 
 /* Read a whole file into a new NUL-terminated buffer, without the library. */
 static char *
@@ -180,16 +155,13 @@ assert_link_to(const char *link, const char *target)
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct tree *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -1;
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(t->root, sizeof(t->root), "%s/test_kt_conf.XXXXXX", tmp);
 	t->cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->cwd < 0 || getrlimit(RLIMIT_FSIZE, &t->fsize) < 0 || !mkdtemp(t->root)) {
+	if (t->cwd < 0 || getrlimit(RLIMIT_FSIZE, &t->fsize) < 0 ||
+	    tmptree_make(t->root, sizeof(t->root), "test_kt_conf") < 0) {
 		if (t->cwd >= 0)
 			close(t->cwd);
 		free(t);
@@ -208,15 +180,6 @@ setup(void **state)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int
 teardown(void **state)
 {
 	struct tree *t = *state;
@@ -229,7 +192,7 @@ teardown(void **state)
 	umask(t->umask);
 	if (setrlimit(RLIMIT_FSIZE, &t->fsize) < 0 || signal(SIGXFSZ, SIG_DFL) == SIG_ERR)
 		r = -1;
-	if (nftw(t->root, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	if (tmptree_remove(t->root) < 0)
 		r = -1;
 	free(t);
 	return r;
@@ -1041,8 +1004,8 @@ test_load_exact(void **state)
 
 	for (int i = 0; i < 255; i++)
 		bytes[i] = (char)(i + 1);
-	path_of(t, "a.conf", path, sizeof(path));
-	put_file(path, bytes, sizeof(bytes));
+	tmptree_path(t->root, "a.conf", path, sizeof(path));
+	tmptree_write(path, bytes, sizeof(bytes));
 	assert_int_equal(chmod(path, 02640), 0);
 	assert_int_equal(kt_conf_load(t->dirfd, "a.conf", &text, &len, &mode), 0);
 	assert_int_equal(len, sizeof(bytes));
@@ -1054,7 +1017,7 @@ test_load_exact(void **state)
 	/* An empty file is an empty string; the mode may be left out. */
 	text = text_sentinel;
 	len = SIZE_SENTINEL;
-	put_file(path, "", 0);
+	tmptree_write(path, "", 0);
 	assert_int_equal(kt_conf_load(t->dirfd, "a.conf", &text, &len, NULL), 0);
 	assert_true(text != text_sentinel);
 	assert_int_equal(len, 0);
@@ -1081,15 +1044,14 @@ test_load_symlink(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX];
 
-	path_of(t, "target.conf", path, sizeof(path));
-	put_str(path, L_TIME);
-	path_of(t, "link.conf", path, sizeof(path));
+	tmptree_put(t->root, "target.conf", L_TIME);
+	tmptree_path(t->root, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
 	assert_load_fails(t->dirfd, "link.conf", -ELOOP);
-	path_of(t, "dangling.conf", path, sizeof(path));
+	tmptree_path(t->root, "dangling.conf", path, sizeof(path));
 	assert_int_equal(symlink("nowhere.conf", path), 0);
 	assert_load_fails(t->dirfd, "dangling.conf", -ELOOP);
-	path_of(t, "target.conf", path, sizeof(path));
+	tmptree_path(t->root, "target.conf", path, sizeof(path));
 	assert_file_is(path, L_TIME);
 	assert_dir_is(t->root, "dangling.conf link.conf target.conf");
 }
@@ -1100,7 +1062,7 @@ test_load_directory(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX];
 
-	path_of(t, "d.conf", path, sizeof(path));
+	tmptree_path(t->root, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_load_fails(t->dirfd, "d.conf", -EISDIR);
 	assert_load_fails(t->dirfd, ".", -EISDIR);
@@ -1114,7 +1076,7 @@ test_load_fifo(void **state)
 	char path[PATH_MAX];
 	int dev;
 
-	path_of(t, "fifo.conf", path, sizeof(path));
+	tmptree_path(t->root, "fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
 	alarm(10);
 	assert_load_fails(t->dirfd, "fifo.conf", -EINVAL);
@@ -1138,15 +1100,15 @@ test_load_size(void **state)
 	assert_non_null(big);
 	for (size_t i = 0; i < KT_CONF_MAX + 1; i++)
 		big[i] = i % 64 == 63 ? '\n' : 'a' + i % 26;
-	path_of(t, "big.conf", path, sizeof(path));
-	put_file(path, big, KT_CONF_MAX);
+	tmptree_path(t->root, "big.conf", path, sizeof(path));
+	tmptree_write(path, big, KT_CONF_MAX);
 	assert_int_equal(kt_conf_load(t->dirfd, "big.conf", &text, &len, NULL), 0);
 	assert_int_equal(len, KT_CONF_MAX);
 	assert_memory_equal(text, big, KT_CONF_MAX);
 	assert_int_equal(text[len], '\0');
 	free(text);
 
-	put_file(path, big, KT_CONF_MAX + 1);
+	tmptree_write(path, big, KT_CONF_MAX + 1);
 	assert_load_fails(t->dirfd, "big.conf", -EFBIG);
 	free(big);
 }
@@ -1161,7 +1123,7 @@ test_save_new(void **state)
 	char path[PATH_MAX];
 	const char *text = HEADER L_TIME L_INTVL L_PROBES;
 
-	path_of(t, "90-ka-tune.conf", path, sizeof(path));
+	tmptree_path(t->root, "90-ka-tune.conf", path, sizeof(path));
 	umask(077);
 	assert_int_equal(kt_conf_save(t->dirfd, "90-ka-tune.conf", text, strlen(text)), 0);
 	assert_true(S_ISREG(mode_of(path)));
@@ -1178,9 +1140,9 @@ test_save_replace(void **state)
 	char path[PATH_MAX], old_link[PATH_MAX];
 	ino_t old;
 
-	path_of(t, "a.conf", path, sizeof(path));
-	path_of(t, "old", old_link, sizeof(old_link));
-	put_str(path, "old text\n");
+	tmptree_put(t->root, "a.conf", "old text\n");
+	tmptree_path(t->root, "a.conf", path, sizeof(path));
+	tmptree_path(t->root, "old", old_link, sizeof(old_link));
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(link(path, old_link), 0);
 	old = inode_of(path);
@@ -1214,8 +1176,8 @@ test_save_write_fails(void **state)
 	char path[PATH_MAX], big[4096];
 	ino_t old;
 
-	path_of(t, "a.conf", path, sizeof(path));
-	put_str(path, "old\n");
+	tmptree_put(t->root, "a.conf", "old\n");
+	tmptree_path(t->root, "a.conf", path, sizeof(path));
 	old = inode_of(path);
 	memset(big, 'x', sizeof(big));
 	small.rlim_cur = 100;
@@ -1235,15 +1197,15 @@ test_save_symlink(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX], target[PATH_MAX];
 
-	path_of(t, "target.conf", target, sizeof(target));
-	put_str(target, "target\n");
-	path_of(t, "link.conf", path, sizeof(path));
+	tmptree_put(t->root, "target.conf", "target\n");
+	tmptree_path(t->root, "target.conf", target, sizeof(target));
+	tmptree_path(t->root, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
 	assert_int_equal(kt_conf_save(t->dirfd, "link.conf", "new\n", 4), -ELOOP);
 	assert_link_to(path, "target.conf");
 	assert_file_is(target, "target\n");
 
-	path_of(t, "dangling.conf", path, sizeof(path));
+	tmptree_path(t->root, "dangling.conf", path, sizeof(path));
 	assert_int_equal(symlink("created.conf", path), 0);
 	assert_int_equal(kt_conf_save(t->dirfd, "dangling.conf", "new\n", 4), -ELOOP);
 	assert_link_to(path, "created.conf");
@@ -1256,7 +1218,7 @@ test_save_not_a_file(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX];
 
-	path_of(t, "d.conf", path, sizeof(path));
+	tmptree_path(t->root, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(kt_conf_save(t->dirfd, "d.conf", "new\n", 4), -EISDIR);
 	assert_true(S_ISDIR(mode_of(path)));
@@ -1267,7 +1229,7 @@ test_save_not_a_file(void **state)
 	assert_int_equal(kt_conf_save(t->dirfd, "d.conf/x", "new\n", 4), -EINVAL);
 	assert_int_equal(kt_conf_save(t->dirfd, "", "new\n", 4), -EINVAL);
 
-	path_of(t, "fifo.conf", path, sizeof(path));
+	tmptree_path(t->root, "fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
 	assert_int_equal(kt_conf_save(t->dirfd, "fifo.conf", "new\n", 4), -EINVAL);
 	assert_true(S_ISFIFO(mode_of(path)));
@@ -1286,10 +1248,10 @@ test_save_temp_name(void **state)
 	struct stat st;
 	int fd;
 
-	path_of(t, ".a.conf.AAAAAA", path, sizeof(path));
+	tmptree_path(t->root, ".a.conf.AAAAAA", path, sizeof(path));
 	assert_int_equal(symlink("/nonexistent/x", path), 0);
 	assert_int_equal(kt_conf_save(t->dirfd, "a.conf", "new\n", 4), 0);
-	path_of(t, "a.conf", path, sizeof(path));
+	tmptree_path(t->root, "a.conf", path, sizeof(path));
 	assert_file_is(path, "new\n");
 	assert_dir_is(t->root, ".a.conf.AAAAAA a.conf");
 	assert_int_equal(fstatat(t->dirfd, ".a.conf.AAAAAA", &st, AT_SYMLINK_NOFOLLOW), 0);
@@ -1316,7 +1278,7 @@ test_relative_path(void **state)
 	assert_int_equal(chdir(t->root), 0);
 	assert_int_equal(kt_conf_open_dir(".", 1, 0, &fd, NULL), 0);
 	assert_int_equal(kt_conf_save(fd, "rel.conf", "rel\n", 4), 0);
-	path_of(t, "rel.conf", path, sizeof(path));
+	tmptree_path(t->root, "rel.conf", path, sizeof(path));
 	assert_file_is(path, "rel\n");
 	assert_int_equal(mode_of(path) & 07777, 0644);
 	assert_dir_is(t->root, "rel.conf");
@@ -1335,7 +1297,7 @@ test_relative_path(void **state)
 	assert_int_equal(kt_conf_open_dir("a/b", 0, 1, &fd, NULL), 0);
 	assert_true(fd >= 0);
 	assert_int_equal(close(fd), 0);
-	path_of(t, "a/b", path, sizeof(path));
+	tmptree_path(t->root, "a/b", path, sizeof(path));
 	assert_true(S_ISDIR(mode_of(path)));
 }
 
@@ -1356,18 +1318,14 @@ test_clean(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < NELEM(stale); i++) {
-		path_of(t, stale[i], path, sizeof(path));
-		put_str(path, "stale\n");
-	}
-	for (size_t i = 0; i < NELEM(kept); i++) {
-		path_of(t, kept[i], path, sizeof(path));
-		put_str(path, "kept\n");
-	}
+	for (size_t i = 0; i < NELEM(stale); i++)
+		tmptree_put(t->root, stale[i], "stale\n");
+	for (size_t i = 0; i < NELEM(kept); i++)
+		tmptree_put(t->root, kept[i], "kept\n");
 	/* Names of the pattern that are not regular files: not ours. */
-	path_of(t, ".a.conf.LINK01", path, sizeof(path));
+	tmptree_path(t->root, ".a.conf.LINK01", path, sizeof(path));
 	assert_int_equal(symlink("a.conf", path), 0);
-	path_of(t, ".a.conf.DIR001", path, sizeof(path));
+	tmptree_path(t->root, ".a.conf.DIR001", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 
 	assert_int_equal(kt_conf_clean(t->dirfd, "a.conf"), 0);
@@ -1389,8 +1347,8 @@ test_fix_mode(void **state)
 	char path[PATH_MAX];
 	ino_t ino;
 
-	path_of(t, "a.conf", path, sizeof(path));
-	put_str(path, L_TIME);
+	tmptree_put(t->root, "a.conf", L_TIME);
+	tmptree_path(t->root, "a.conf", path, sizeof(path));
 	ino = inode_of(path);
 	umask(077);
 	for (size_t i = 0; i < NELEM(modes); i++) {
@@ -1401,10 +1359,10 @@ test_fix_mode(void **state)
 		assert_file_is(path, L_TIME);
 	}
 
-	path_of(t, "link.conf", path, sizeof(path));
+	tmptree_path(t->root, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("a.conf", path), 0);
 	assert_int_equal(kt_conf_fix_mode(t->dirfd, "link.conf"), -ELOOP);
-	path_of(t, "d.conf", path, sizeof(path));
+	tmptree_path(t->root, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(kt_conf_fix_mode(t->dirfd, "d.conf"), -EISDIR);
 	assert_int_equal(mode_of(path) & 07777, 0700);
@@ -1419,12 +1377,9 @@ static void
 test_delete(void **state)
 {
 	const struct tree *t = *state;
-	char path[PATH_MAX];
 
-	path_of(t, "a.conf", path, sizeof(path));
-	put_str(path, L_TIME);
-	path_of(t, "b.conf", path, sizeof(path));
-	put_str(path, L_TIME);
+	tmptree_put(t->root, "a.conf", L_TIME);
+	tmptree_put(t->root, "b.conf", L_TIME);
 	assert_int_equal(kt_conf_delete(t->dirfd, "a.conf"), 0);
 	assert_dir_is(t->root, "b.conf");
 	assert_int_equal(kt_conf_delete(t->dirfd, "a.conf"), -ENOENT);
@@ -1438,15 +1393,15 @@ test_delete_refused(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX], target[PATH_MAX];
 
-	path_of(t, "target.conf", target, sizeof(target));
-	put_str(target, "target\n");
-	path_of(t, "link.conf", path, sizeof(path));
+	tmptree_put(t->root, "target.conf", "target\n");
+	tmptree_path(t->root, "target.conf", target, sizeof(target));
+	tmptree_path(t->root, "link.conf", path, sizeof(path));
 	assert_int_equal(symlink("target.conf", path), 0);
 	assert_int_equal(kt_conf_delete(t->dirfd, "link.conf"), -ELOOP);
 	assert_link_to(path, "target.conf");
 	assert_file_is(target, "target\n");
 
-	path_of(t, "d.conf", path, sizeof(path));
+	tmptree_path(t->root, "d.conf", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
 	assert_int_equal(kt_conf_delete(t->dirfd, "d.conf"), -EISDIR);
 	assert_true(S_ISDIR(mode_of(path)));
@@ -1553,8 +1508,8 @@ test_open_dir_create(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX], root[PATH_MAX];
 
-	path_of(t, "img", root, sizeof(root));
-	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	tmptree_path(t->root, "img", root, sizeof(root));
+	tmptree_path(t->root, "img/etc/sysctl.d", path, sizeof(path));
 	check_open_dir(path, strlen(root), 0, -ENOENT, strlen(root));
 	assert_dir_is(t->root, "");
 
@@ -1564,19 +1519,19 @@ test_open_dir_create(void **state)
 	check_open_dir(path, strlen(root), 1, 0, 0);
 	assert_true(S_ISDIR(mode_of(path)));
 	assert_int_equal(mode_of(path) & 07777, 0755);
-	path_of(t, "img/etc", path, sizeof(path));
+	tmptree_path(t->root, "img/etc", path, sizeof(path));
 	assert_int_equal(mode_of(path) & 07777, 0755);
 	assert_int_equal(mode_of(root) & 07777, 0700);
 	assert_dir_is(path, "sysctl.d");
 
 	/* The root itself, missing, is made as mkdir -p would. */
-	path_of(t, "new/img/etc/sysctl.d", path, sizeof(path));
+	tmptree_path(t->root, "new/img/etc/sysctl.d", path, sizeof(path));
 	check_open_dir(path, strlen(t->root) + 8, 1, 0, 0);
-	path_of(t, "new", path, sizeof(path));
+	tmptree_path(t->root, "new", path, sizeof(path));
 	assert_int_equal(mode_of(path) & 07777, 0755);
 
 	/* Again: all there already. Doubled and trailing slashes change nothing. */
-	path_of(t, "img//etc/sysctl.d/", path, sizeof(path));
+	tmptree_path(t->root, "img//etc/sysctl.d/", path, sizeof(path));
 	check_open_dir(path, strlen(root), 1, 0, 0);
 	check_open_dir(path, strlen(root), 0, 0, 0);
 	check_open_dir("/", 0, 0, 0, 0);
@@ -1591,10 +1546,10 @@ test_open_dir_not_dir(void **state)
 	const struct tree *t = *state;
 	char path[PATH_MAX], file[PATH_MAX];
 
-	path_of(t, "f", file, sizeof(file));
-	put_str(file, "file\n");
+	tmptree_put(t->root, "f", "file\n");
+	tmptree_path(t->root, "f", file, sizeof(file));
 	check_open_dir(file, strlen(t->root), 1, -ENOTDIR, strlen(file));
-	path_of(t, "f/sub/deeper", path, sizeof(path));
+	tmptree_path(t->root, "f/sub/deeper", path, sizeof(path));
 	check_open_dir(path, strlen(t->root), 1, -ENOTDIR, strlen(file));
 	check_open_dir(path, strlen(path), 1, -ENOTDIR, strlen(file));
 	assert_file_is(file, "file\n");
@@ -1612,30 +1567,30 @@ test_open_dir_symlink(void **state)
 	char path[PATH_MAX], root[PATH_MAX], link[PATH_MAX];
 	size_t rlen;
 
-	path_of(t, "img", root, sizeof(root));
+	tmptree_path(t->root, "img", root, sizeof(root));
 	rlen = strlen(root);
 	assert_int_equal(mkdir(root, 0755), 0);
-	path_of(t, "outside", path, sizeof(path));
+	tmptree_path(t->root, "outside", path, sizeof(path));
 	assert_int_equal(mkdir(path, 0755), 0);
-	path_of(t, "img/etc", link, sizeof(link));
+	tmptree_path(t->root, "img/etc", link, sizeof(link));
 	assert_int_equal(symlink(path, link), 0);
 
-	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	tmptree_path(t->root, "img/etc/sysctl.d", path, sizeof(path));
 	check_open_dir(path, rlen, 1, -ELOOP, strlen(link));
 	check_open_dir(path, rlen, 0, -ELOOP, strlen(link));
-	path_of(t, "outside", path, sizeof(path));
+	tmptree_path(t->root, "outside", path, sizeof(path));
 	assert_dir_is(path, "");
 
 	/* The same link in the part the user named is followed. */
-	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	tmptree_path(t->root, "img/etc/sysctl.d", path, sizeof(path));
 	check_open_dir(path, strlen(link), 1, 0, 0);
-	path_of(t, "outside", path, sizeof(path));
+	tmptree_path(t->root, "outside", path, sizeof(path));
 	assert_dir_is(path, "sysctl.d");
 
 	/* A dangling link, and a link to a file. */
 	assert_int_equal(unlink(link), 0);
 	assert_int_equal(symlink("nowhere", link), 0);
-	path_of(t, "img/etc/sysctl.d", path, sizeof(path));
+	tmptree_path(t->root, "img/etc/sysctl.d", path, sizeof(path));
 	check_open_dir(path, rlen, 1, -ELOOP, strlen(link));
 	assert_int_equal(unlink(link), 0);
 	assert_int_equal(symlink("/dev/null", link), 0);
@@ -1644,17 +1599,17 @@ test_open_dir_symlink(void **state)
 	assert_link_to(link, "/dev/null");
 
 	/* A link as the root itself is followed. */
-	path_of(t, "outside/x", path, sizeof(path));
-	path_of(t, "rootlink", link, sizeof(link));
-	path_of(t, "outside", root, sizeof(root));
+	tmptree_path(t->root, "outside/x", path, sizeof(path));
+	tmptree_path(t->root, "rootlink", link, sizeof(link));
+	tmptree_path(t->root, "outside", root, sizeof(root));
 	assert_int_equal(symlink(root, link), 0);
-	path_of(t, "rootlink/x", path, sizeof(path));
+	tmptree_path(t->root, "rootlink/x", path, sizeof(path));
 	check_open_dir(path, strlen(link), 1, 0, 0);
-	path_of(t, "outside/x", path, sizeof(path));
+	tmptree_path(t->root, "outside/x", path, sizeof(path));
 	assert_true(S_ISDIR(mode_of(path)));
 
 	/* ".." after the root would climb out of it. */
-	path_of(t, "outside/../outside", path, sizeof(path));
+	tmptree_path(t->root, "outside/../outside", path, sizeof(path));
 	check_open_dir(path, strlen(root), 0, -EINVAL, strlen(root) + 3);
 	check_open_dir(path, strlen(path), 0, 0, 0);
 }

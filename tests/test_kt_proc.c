@@ -1,7 +1,6 @@
 /* test_kt_proc.c: unit tests for kt_proc.c (reading, writing and applying keys) on temp trees. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,48 +15,34 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "tmptree.h"
 
 #define INT_SENTINEL	(-7777)
 /* Content no write by the library could produce, to see that a file was not written. */
 #define UNTOUCHED	"untouched\n"
 
-/* A temp tree laid out like /proc/sys: root/net/ipv4/tcp_keepalive_{time,intvl,probes}. */
-struct tree {
-	char root[PATH_MAX];
-};
-
 static const char *const file_of[KT_NKEYS] = {
-	[KT_TIME] = "tcp_keepalive_time",
-	[KT_INTVL] = "tcp_keepalive_intvl",
-	[KT_PROBES] = "tcp_keepalive_probes",
+	[KT_TIME] = "net/ipv4/tcp_keepalive_time",
+	[KT_INTVL] = "net/ipv4/tcp_keepalive_intvl",
+	[KT_PROBES] = "net/ipv4/tcp_keepalive_probes",
 };
 
 static void
-key_file(const struct tree *t, enum kt_key key, char *buf, size_t len)
+key_file(const struct tmptree *t, enum kt_key key, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/net/ipv4/%s", t->root, file_of[key]);
-
-	assert_true(n > 0 && (size_t)n < len);
+	tmptree_path(t->root, file_of[key], buf, len);
 }
 
 /* Make the file of a key hold exactly s, creating it if need be. */
 static void
-put(const struct tree *t, enum kt_key key, const char *s)
+put(const struct tmptree *t, enum kt_key key, const char *s)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(s);
-	int fd;
-
-	key_file(t, key, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	tmptree_put(t->root, file_of[key], s);
 }
 
 /* Whether the file of a key holds exactly s. */
 static void
-assert_holds(const struct tree *t, enum kt_key key, const char *s)
+assert_holds(const struct tmptree *t, enum kt_key key, const char *s)
 {
 	char path[PATH_MAX], buf[256];
 	ssize_t n;
@@ -75,7 +60,7 @@ assert_holds(const struct tree *t, enum kt_key key, const char *s)
 
 /* Remove the file of a key, so that the key is missing. */
 static void
-remove_key(const struct tree *t, enum kt_key key)
+remove_key(const struct tmptree *t, enum kt_key key)
 {
 	char path[PATH_MAX];
 
@@ -85,7 +70,7 @@ remove_key(const struct tree *t, enum kt_key key)
 
 /* Replace the file of a key with a directory: opening it to write then fails with EISDIR. */
 static void
-make_dir(const struct tree *t, enum kt_key key)
+make_dir(const struct tmptree *t, enum kt_key key)
 {
 	char path[PATH_MAX];
 
@@ -95,7 +80,7 @@ make_dir(const struct tree *t, enum kt_key key)
 }
 
 static int
-is_dir(const struct tree *t, enum kt_key key)
+is_dir(const struct tmptree *t, enum kt_key key)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -105,7 +90,7 @@ is_dir(const struct tree *t, enum kt_key key)
 }
 
 static int
-exists(const struct tree *t, enum kt_key key)
+exists(const struct tmptree *t, enum kt_key key)
 {
 	char path[PATH_MAX];
 
@@ -113,27 +98,16 @@ exists(const struct tree *t, enum kt_key key)
 	return access(path, F_OK) == 0;
 }
 
+/* Each test's tree is laid out like /proc/sys: net/ipv4/tcp_keepalive_{time,intvl,probes}. */
 static int
 setup(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct tree *t = calloc(1, sizeof(*t));
-	char dir[PATH_MAX + 32];
+	struct tmptree *t = tmptree_new("test_kt_proc");
 
 	if (!t)
 		return -1;
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	snprintf(t->root, sizeof(t->root), "%s/test_kt_proc.XXXXXX", tmp);
-	if (!mkdtemp(t->root)) {
-		free(t);
-		return -1;
-	}
 	*state = t;
-	snprintf(dir, sizeof(dir), "%s/net", t->root);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/net/ipv4", t->root);
-	assert_int_equal(mkdir(dir, 0755), 0);
+	tmptree_mkdirs(t->root, "net/ipv4");
 	put(t, KT_TIME, "7200\n");
 	put(t, KT_INTVL, "75\n");
 	put(t, KT_PROBES, "9\n");
@@ -141,29 +115,15 @@ setup(void **state)
 }
 
 static int
-remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int
 teardown(void **state)
 {
-	struct tree *t = *state;
-	int r;
-
-	r = nftw(t->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
+	return tmptree_free(*state);
 }
 
 static void
 test_read_good(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	int v;
 
 	v = INT_SENTINEL;
@@ -192,7 +152,7 @@ test_read_out_of_range_as_is(void **state)
 		{ "2147483647\n", INT_MAX },
 		{ "600", 600 },
 	};
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (int k = 0; k < KT_NKEYS; k++) {
@@ -223,7 +183,7 @@ test_read_garbage(void **state)
 		"2147483648\n",
 		"-2147483649\n",
 	};
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int v = INT_SENTINEL;
@@ -247,7 +207,7 @@ test_read_too_long(void **state)
 		"7200\n                                                                    \n",
 		"0000000000000000000000000000000000000000000000000000000000000000000000007\n",
 	};
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int v = INT_SENTINEL;
@@ -261,7 +221,7 @@ test_read_too_long(void **state)
 static void
 test_read_missing(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	char root[PATH_MAX + 16];
 	int v = INT_SENTINEL;
 
@@ -283,7 +243,7 @@ test_read_missing(void **state)
 static void
 test_read_directory(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	int v = INT_SENTINEL;
 
 	make_dir(t, KT_TIME);
@@ -312,7 +272,7 @@ test_read_write_long_root(void **state)
 static void
 test_write_exact(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	int v = INT_SENTINEL;
 
 	/* Longer old content shows the file is truncated, not overwritten in place. */
@@ -334,7 +294,7 @@ test_write_exact(void **state)
 static void
 test_write_any_int(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	assert_int_equal(kt_write(t->root, KT_PROBES, 0), 0);
 	assert_holds(t, KT_PROBES, "0\n");
@@ -350,7 +310,7 @@ test_write_any_int(void **state)
 static void
 test_write_missing(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	char root[PATH_MAX + 16];
 
 	remove_key(t, KT_INTVL);
@@ -365,7 +325,7 @@ test_write_missing(void **state)
 static void
 test_write_directory(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 
 	make_dir(t, KT_PROBES);
 	assert_int_equal(kt_write(t->root, KT_PROBES, 5), -EISDIR);
@@ -390,7 +350,7 @@ assert_failure_untouched(const struct kt_failure *f)
 static void
 test_apply_all(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
 	struct kt_failure fail;
@@ -407,7 +367,7 @@ test_apply_all(void **state)
 static void
 test_apply_only_changes(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 75, 9 } };
 	struct kt_failure fail;
@@ -426,7 +386,7 @@ test_apply_only_changes(void **state)
 static void
 test_apply_unchanged_not_rewritten(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 7200, 30, 9 } };
 	struct kt_failure fail;
@@ -445,7 +405,7 @@ test_apply_unchanged_not_rewritten(void **state)
 static void
 test_apply_nothing_to_do(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	struct kt_failure fail;
 	char root[PATH_MAX + 16];
@@ -460,7 +420,7 @@ test_apply_nothing_to_do(void **state)
 static void
 test_apply_mask(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_BIT(KT_PROBES), { 0, -1, 5 } };
 	struct kt_failure fail;
@@ -482,7 +442,7 @@ test_apply_mask(void **state)
 static void
 test_apply_rollback(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
 	struct kt_failure fail;
@@ -505,7 +465,7 @@ test_apply_rollback(void **state)
 static void
 test_apply_rollback_last(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
 	struct kt_failure fail;
@@ -527,7 +487,7 @@ test_apply_rollback_last(void **state)
 static void
 test_apply_fail_first(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
 	struct kt_failure fail;
@@ -550,7 +510,7 @@ test_apply_fail_first(void **state)
 static void
 test_apply_rollback_skips_unchanged(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 	const struct kt_values want = { KT_ALL, { 7200, 30, 5 } };
 	struct kt_failure fail;
@@ -581,7 +541,7 @@ test_apply_out_of_range(void **state)
 		{ KT_ALL, { -5, 30, 5 } },
 		{ KT_BIT(KT_TIME) | KT_BIT(KT_PROBES), { 600, 75, 128 } },
 	};
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { 7200, 75, 9 } };
 
 	for (int k = 0; k < KT_NKEYS; k++)
@@ -601,7 +561,7 @@ test_apply_out_of_range(void **state)
 static void
 test_apply_restores_odd_old_values(void **state)
 {
-	const struct tree *t = *state;
+	const struct tmptree *t = *state;
 	const struct kt_values old = { KT_ALL, { -5, 0, 9 } };
 	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
 	struct kt_failure fail;

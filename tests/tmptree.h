@@ -1,0 +1,22 @@
+/* tmptree.h: temp directory trees for the unit tests to run the library against. */
+#ifndef KT_TMPTREE_H
+#define KT_TMPTREE_H
+
+#include <limits.h>
+#include <stddef.h>
+
+/* A fresh directory for one test: setup makes it, the test works below root, teardown frees it. */
+struct tmptree {
+	char root[PATH_MAX];
+};
+
+int tmptree_make(char *root, size_t len, const char *name);
+int tmptree_remove(const char *root);
+struct tmptree *tmptree_new(const char *name);
+int tmptree_free(struct tmptree *t);
+void tmptree_path(const char *root, const char *rel, char *buf, size_t len);
+void tmptree_mkdirs(const char *root, const char *rel);
+void tmptree_write(const char *path, const void *buf, size_t len);
+void tmptree_put(const char *root, const char *rel, const char *s);
+
+#endif
