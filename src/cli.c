@@ -137,3 +137,32 @@ cli_json_string(const char *s)
 	}
 	putchar('"');
 }
+
+/*
+ * Remember the argument of a value option ('t' --time, 'i' --intvl, 'p' --probes) to be judged
+ * after the option loop, so that --help wins over a bad value before it. Of a key given more
+ * than once, the first bad value stays to be reported, else the last wins.
+ */
+void
+cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS])
+{
+	enum kt_key k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
+
+	if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
+		arg[k] = optarg_;
+}
+
+/*
+ * Judge the value options remembered by cli_value_arg() into v, explaining every bad one.
+ * Returns 0 or EXIT_USAGE.
+ */
+int
+cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v)
+{
+	int bad = 0;
+
+	for (int k = 0; k < KT_NKEYS; k++)
+		if (arg[k])
+			bad |= cli_parse_value(k, arg[k], v);
+	return bad ? EXIT_USAGE : 0;
+}

@@ -25,6 +25,8 @@ struct cli_idle {
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
+void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
+int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
 int cli_read_kernel(unsigned int mask, struct kt_values *ret);
 int cli_bad_option(char *const *argv, int c);
 int cli_help(void);

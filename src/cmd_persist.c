@@ -340,18 +340,14 @@ cmd_persist(int argc, char **argv)
 	struct persist p = { .want = { 0 } };
 	const char *file = NULL, *root = NULL;
 	const char *arg[KT_NKEYS] = { NULL };
-	int c, k, r, bad = 0;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 		case 'i':
 		case 'p':
-			/* Judged after the loop, so that --help wins over a bad value before
-			 * it; a key's first bad value stays to be reported, else the last wins. */
-			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
-			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
-				arg[k] = optarg;
+			cli_value_arg(c, optarg, arg);
 			break;
 		case 'f':
 			file = optarg;
@@ -373,11 +369,8 @@ cmd_persist(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("persist: unexpected argument '%s'", argv[optind]);
-	for (k = 0; k < KT_NKEYS; k++)
-		if (arg[k])
-			bad |= cli_parse_value(k, arg[k], &p.want);
-	if (bad)
-		return EXIT_USAGE;
+	if ((r = cli_parse_values(arg, &p.want)) != 0)
+		return r;
 	if (file && root)
 		return cli_usage_error("persist: --file and --root exclude each other");
 	if (p.remove && p.want.mask)

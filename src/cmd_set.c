@@ -49,18 +49,14 @@ cmd_set(int argc, char **argv)
 	struct kt_values want = { 0 }, old;
 	struct kt_failure fail = { .err = 0 };
 	const char *arg[KT_NKEYS] = { NULL };
-	int c, k, r, dry_run = 0, bad = 0;
+	int c, r, dry_run = 0;
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 		case 'i':
 		case 'p':
-			/* Judged after the loop, so that --help wins over a bad value before
-			 * it; a key's first bad value stays to be reported, else the last wins. */
-			k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
-			if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
-				arg[k] = optarg;
+			cli_value_arg(c, optarg, arg);
 			break;
 		case 'n':
 			dry_run = 1;
@@ -73,11 +69,8 @@ cmd_set(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("set: unexpected argument '%s'", argv[optind]);
-	for (k = 0; k < KT_NKEYS; k++)
-		if (arg[k])
-			bad |= cli_parse_value(k, arg[k], &want);
-	if (bad)
-		return EXIT_USAGE;
+	if ((r = cli_parse_values(arg, &want)) != 0)
+		return r;
 	if (!want.mask)
 		return cli_usage_error("set: nothing to set: give --time, --intvl or --probes");
 
