@@ -23,6 +23,16 @@ enum kt_key {
 	KT_NKEYS
 };
 
+/* What ka-tune knows about a key: one row of the table in kt_keys.c. */
+struct kt_key_info {
+	const char *name;	/* the sysctl name, dotted: net.ipv4.tcp_keepalive_time */
+	const char *path;	/* the same below /proc/sys: net/ipv4/tcp_keepalive_time */
+	const char *short_name;	/* time, intvl, probes: JSON member and option (--time) names */
+	int min, max;		/* the accepted range */
+	int kernel_default;	/* what the kernel starts a network namespace with */
+	int duration;		/* 1: seconds, written as a duration; 0: a plain count */
+};
+
 /* Bit of a key in struct kt_values.mask. */
 #define KT_BIT(k)	(1u << (k))
 #define KT_ALL		(KT_BIT(KT_TIME) | KT_BIT(KT_INTVL) | KT_BIT(KT_PROBES))
@@ -166,12 +176,8 @@ struct kt_sock_group {
 	size_t on, off, unknown;	/* how many of them have keepalive on, off, unknown */
 };
 
-/* kt_names.c */
-const char *kt_key_name(enum kt_key key);
-const char *kt_key_option(enum kt_key key);
-int kt_key_min(enum kt_key key);
-int kt_key_max(enum kt_key key);
-int kt_key_is_duration(enum kt_key key);
+/* kt_keys.c */
+const struct kt_key_info *kt_key(enum kt_key key);
 int kt_key_from_name(const char *name, enum kt_key *ret_key);
 int kt_key_path(const char *root, enum kt_key key, char *buf, size_t len);
 

@@ -73,8 +73,8 @@ cli_bad_option(char *const *argv, int c)
 int
 cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v)
 {
-	const char *opt = kt_key_option(key);
-	int min = kt_key_min(key), max = kt_key_max(key), r;
+	const char *opt = kt_key(key)->short_name;
+	int min = kt_key(key)->min, max = kt_key(key)->max, r;
 	char maxdur[KT_DURATION_LEN];
 
 	r = kt_parse_value(key, arg, &v->val[key]);
@@ -82,14 +82,14 @@ cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v)
 		v->mask |= KT_BIT(key);
 		return 0;
 	}
-	if (!kt_key_is_duration(key)) {
-		cli_error("%s: '%s' is %s; accepted %d..%d", opt, arg,
+	if (!kt_key(key)->duration) {
+		cli_error("--%s: '%s' is %s; accepted %d..%d", opt, arg,
 		    r == -ERANGE ? "out of range" : "not a plain count", min, max);
 		return EXIT_USAGE;
 	}
 	if (kt_format_duration(max, maxdur, sizeof(maxdur)) < 0)
 		maxdur[0] = '\0';
-	cli_error("%s: '%s' is %s; accepted %d..%d seconds (up to %s)", opt, arg,
+	cli_error("--%s: '%s' is %s; accepted %d..%d seconds (up to %s)", opt, arg,
 	    r == -ERANGE ? "out of range"
 			 : "not a duration (seconds, or units d h m s as in 90, 10m, 1m30s)",
 	    min, max, maxdur);
@@ -112,7 +112,7 @@ cli_read_kernel(unsigned int mask, struct kt_values *ret)
 			continue;
 		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
 		if (r < 0) {
-			cli_error("%s: cannot read: %s", kt_key_name(k), kt_strerror(r));
+			cli_error("%s: cannot read: %s", kt_key(k)->name, kt_strerror(r));
 			return EXIT_FAIL;
 		}
 	}

@@ -65,7 +65,7 @@ print_text(const struct kt_boot *b, enum kt_loader loader, const struct kt_value
 	for (int k = 0; k < KT_NKEYS; k++) {
 		const struct kt_boot_key *bk = kt_boot_key(b, k);
 
-		printf("%-29s = %d", kt_key_name(k), bk->val);
+		printf("%-29s = %d", kt_key(k)->name, bk->val);
 		if (bk->from)
 			printf("  from %s:%u", bk->from->file, bk->from->line);
 		else
@@ -90,13 +90,11 @@ print_text(const struct kt_boot *b, enum kt_loader loader, const struct kt_value
 static void
 print_json(const struct kt_boot *b, enum kt_loader loader, const struct kt_values *running)
 {
-	static const char *const names[KT_NKEYS] = { "time", "intvl", "probes" };
-
 	printf("{\"loader\": \"%s\"", kt_loader_name(loader));
 	for (int k = 0; k < KT_NKEYS; k++) {
 		const struct kt_boot_key *bk = kt_boot_key(b, k);
 
-		printf(", \"%s\": {\"boot\": %d, \"from\": ", names[k], bk->val);
+		printf(", \"%s\": {\"boot\": %d, \"from\": ", kt_key(k)->short_name, bk->val);
 		if (bk->from) {
 			printf("{\"file\": ");
 			cli_json_string(bk->from->file);
@@ -147,7 +145,7 @@ show_boot(const char *root, const char *loader_arg, int format)
 		return r;
 	if (format == 's') {
 		for (int k = 0; k < KT_NKEYS; k++)
-			printf("%s = %d\n", kt_key_name(k), kt_boot_key(b, k)->val);
+			printf("%s = %d\n", kt_key(k)->name, kt_boot_key(b, k)->val);
 	} else if (format == 'j') {
 		print_json(b, loader, root ? NULL : &running);
 	} else {
@@ -234,7 +232,7 @@ cmd_check(int argc, char **argv)
 		if (running.val[k] == bk->val)
 			continue;
 		drift = 1;
-		printf("%s: running %d, boot %d", kt_key_name(k), running.val[k], bk->val);
+		printf("%s: running %d, boot %d", kt_key(k)->name, running.val[k], bk->val);
 		if (bk->from)
 			printf(" (%s:%u)\n", bk->from->file, bk->from->line);
 		else

@@ -44,7 +44,7 @@ static void
 print_plan(FILE *f, const struct kt_values *want, const struct kt_conf_edit *e)
 {
 	for (int k = 0; k < KT_NKEYS; k++) {
-		const char *name = kt_key_name(k);
+		const char *name = kt_key(k)->name;
 		unsigned int bit = KT_BIT(k);
 
 		if (!(want->mask & bit)) {
@@ -84,9 +84,9 @@ fill_from_kernel(struct kt_values *want)
 		if (!(missing & KT_BIT(k)))
 			continue;
 		if (!kt_value_valid(k, kern.val[k])) {
-			cli_error("%s: the running kernel holds %d, outside %d..%d; give %s",
-			    kt_key_name(k), kern.val[k], kt_key_min(k), kt_key_max(k),
-			    kt_key_option(k));
+			cli_error("%s: the running kernel holds %d, outside %d..%d; give --%s",
+			    kt_key(k)->name, kern.val[k], kt_key(k)->min, kt_key(k)->max,
+			    kt_key(k)->short_name);
 			return EXIT_USAGE;
 		}
 		want->val[k] = kern.val[k];
@@ -117,11 +117,11 @@ warn_overridden(const struct persist *p)
 				continue;
 			if (bk->from)
 				cli_error("warning: %s: %s:%u loads later and sets %d; %s at boot (%s)",
-				    kt_key_name(k), bk->from->file, bk->from->line, bk->val,
+				    kt_key(k)->name, bk->from->file, bk->from->line, bk->val,
 				    "the value persisted here does not apply", kt_loader_name(loader));
 			else
 				cli_error("warning: %s: the value persisted here does not apply at boot "
-					  "(%s): %s; the kernel default %d stays", kt_key_name(k),
+					  "(%s): %s; the kernel default %d stays", kt_key(k)->name,
 				    kt_loader_name(loader), a->state == KT_ASSIGN_HIDDEN ?
 				    "the file is hidden by one of the same name" :
 				    "a later line the kernel refuses replaces it", bk->val);

@@ -11,9 +11,9 @@ print_plan(const struct kt_values *old, const struct kt_values *want)
 		if (!(want->mask & KT_BIT(k)))
 			continue;
 		if (old->val[k] == want->val[k])
-			printf("%s: %d unchanged\n", kt_key_name(k), old->val[k]);
+			printf("%s: %d unchanged\n", kt_key(k)->name, old->val[k]);
 		else
-			printf("%s: %d -> %d\n", kt_key_name(k), old->val[k], want->val[k]);
+			printf("%s: %d -> %d\n", kt_key(k)->name, old->val[k], want->val[k]);
 	}
 }
 
@@ -22,13 +22,13 @@ static void
 report_failure(const struct kt_values *old, const struct kt_values *want,
     const struct kt_failure *f)
 {
-	cli_error("%s: cannot set %d: %s", kt_key_name(f->key), want->val[f->key],
+	cli_error("%s: cannot set %d: %s", kt_key(f->key)->name, want->val[f->key],
 	    kt_strerror(f->err));
 	for (int k = 0; k < KT_NKEYS; k++) {
 		if (f->restored & KT_BIT(k))
-			cli_error("%s: restored to %d", kt_key_name(k), old->val[k]);
+			cli_error("%s: restored to %d", kt_key(k)->name, old->val[k]);
 		if (f->unrestored & KT_BIT(k))
-			cli_error("%s: could not restore %d, it stays %d: %s", kt_key_name(k),
+			cli_error("%s: could not restore %d, it stays %d: %s", kt_key(k)->name,
 			    old->val[k], want->val[k], kt_strerror(f->restore_err));
 	}
 	if (!f->restored && !f->unrestored)

@@ -8,9 +8,6 @@
 
 enum format { FORMAT_TEXT, FORMAT_SYSCTL, FORMAT_JSON };
 
-/* The short names --json uses, in key order. */
-static const char *const json_names[KT_NKEYS] = { "time", "intvl", "probes" };
-
 /* One line a key, aligned, with its unit; out-of-range values are flagged with their range. */
 static void
 show_text(const struct kt_values *v)
@@ -21,15 +18,15 @@ show_text(const struct kt_values *v)
 	for (int k = 0; k < KT_NKEYS; k++) {
 		int val = v->val[k];
 
-		printf("%-29s = %d", kt_key_name(k), val);
-		if (!kt_key_is_duration(k))
+		printf("%-29s = %d", kt_key(k)->name, val);
+		if (!kt_key(k)->duration)
 			printf(" probes");
 		else if (val >= 60 && kt_format_duration(val, dur, sizeof(dur)) == 0)
 			printf(" s (%s)", dur);
 		else
 			printf(" s");
 		if (!kt_value_valid(k, val))
-			printf("  [invalid: accepted %d..%d]", kt_key_min(k), kt_key_max(k));
+			printf("  [invalid: accepted %d..%d]", kt_key(k)->min, kt_key(k)->max);
 		putchar('\n');
 	}
 	if (kt_detection_time(v, &detect) < 0) {
@@ -46,7 +43,7 @@ static void
 show_sysctl(const struct kt_values *v)
 {
 	for (int k = 0; k < KT_NKEYS; k++)
-		printf("%s = %d\n", kt_key_name(k), v->val[k]);
+		printf("%s = %d\n", kt_key(k)->name, v->val[k]);
 }
 
 /* One JSON object: the values, the detection time (null when unknown), the invalid keys. */
@@ -58,7 +55,7 @@ show_json(const struct kt_values *v)
 
 	putchar('{');
 	for (int k = 0; k < KT_NKEYS; k++)
-		printf("\"%s\": %d, ", json_names[k], v->val[k]);
+		printf("\"%s\": %d, ", kt_key(k)->short_name, v->val[k]);
 	if (kt_detection_time(v, &detect) == 0)
 		printf("\"detection_time\": %lld, ", detect);
 	else
@@ -67,7 +64,7 @@ show_json(const struct kt_values *v)
 	for (int k = 0; k < KT_NKEYS; k++) {
 		if (kt_value_valid(k, v->val[k]))
 			continue;
-		printf("%s\"%s\"", sep, json_names[k]);
+		printf("%s\"%s\"", sep, kt_key(k)->short_name);
 		sep = ", ";
 	}
 	puts("]}");
@@ -112,7 +109,7 @@ read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
 		if (r < 0) {
 			cli_error("netns %llu %s: %s: cannot read: %s", ns->ino, ns->name,
-			    kt_key_name(k), kt_strerror(r));
+			    kt_key(k)->name, kt_strerror(r));
 			return EXIT_FAIL;
 		}
 	}
@@ -143,8 +140,8 @@ show_netns_row(const struct kt_netns *ns, const struct kt_values *v, enum format
 		printf(", \"pid\": %ld", ns->pid);
 	else
 		fputs(", \"pid\": null", stdout);
-	printf(", \"%s\": %d, \"%s\": %d, \"%s\": %d}", json_names[KT_TIME], v->val[KT_TIME],
-	    json_names[KT_INTVL], v->val[KT_INTVL], json_names[KT_PROBES], v->val[KT_PROBES]);
+	printf(", \"%s\": %d, \"%s\": %d, \"%s\": %d}", kt_key(KT_TIME)->short_name, v->val[KT_TIME],
+	    kt_key(KT_INTVL)->short_name, v->val[KT_INTVL], kt_key(KT_PROBES)->short_name, v->val[KT_PROBES]);
 }
 
 /*

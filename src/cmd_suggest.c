@@ -91,7 +91,7 @@ print_text(const struct cli_idle *mb, long long margin, const struct kt_values *
 		dur[0] = '\0';
 	printf("behind %s: %s, idle timeout %lld s (%s)\n", mb->name, mb->what, mb->idle, dur);
 	for (int k = 0; k < KT_NKEYS; k++)
-		printf("%-29s = %d\n", kt_key_name(k), v->val[k]);
+		printf("%-29s = %d\n", kt_key(k)->name, v->val[k]);
 	printf("the first probe comes after %d s idle, a second %d s later if it is lost: %d s, "
 	       "within the %lld s timeout less a %lld s margin\n", v->val[KT_TIME],
 	    v->val[KT_INTVL], v->val[KT_TIME] + v->val[KT_INTVL], mb->idle, margin);
@@ -178,7 +178,7 @@ cmd_suggest(int argc, char **argv)
 	}
 	if (format == 's')
 		for (int k = 0; k < KT_NKEYS; k++)
-			printf("%s = %d\n", kt_key_name(k), v.val[k]);
+			printf("%s = %d\n", kt_key(k)->name, v.val[k]);
 	else if (format == 'j')
 		print_json(&mb, kt_idle_margin(mb.idle), &v);
 	else

@@ -138,15 +138,15 @@ kt_suggest(long long idle, long long detect, struct kt_values *ret)
 
 	if (budget < 2)
 		return -EDOM;
-	for (int probes = 9; probes >= 1; probes--) {
+	for (int probes = kt_key(KT_PROBES)->kernel_default; probes >= 1; probes--) {
 		long long intvl = budget / 4, time;
 
 		if (detect > 0 && intvl > detect / (2 * probes))
 			intvl = detect / (2 * probes);
-		intvl = min_int(intvl, 75);
+		intvl = min_int(intvl, kt_key(KT_INTVL)->kernel_default);
 		if (intvl < 1)
 			intvl = 1;
-		time = min_int(budget - intvl, 7200);
+		time = min_int(budget - intvl, kt_key(KT_TIME)->kernel_default);
 		if (detect > 0 && time > detect - intvl * probes)
 			time = detect - intvl * probes;
 		if (time < 1)

@@ -18,13 +18,10 @@
 #include "katune.h"
 #include "kt_internal.h"
 
-/* The kernel's defaults: what a key holds at boot until a loader changes it. */
-static const int kernel_default[KT_NKEYS] = { 7200, 75, 9 };
-
 /* The directories both loaders read, in order of precedence (/lib/sysctl.d is skipped where it
  * is /usr/lib/sysctl.d, as on merged-/usr systems). */
 static const char *const conf_dirs[] = {
-	"/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+	KT_CONF_DIR, "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
 	"/lib/sysctl.d",
 };
 #define NDIRS (sizeof(conf_dirs) / sizeof(conf_dirs[0]))
@@ -59,18 +56,6 @@ struct kt_boot {
 	int err;		/* the first file that could not be read, and why */
 	const char *err_file;
 };
-
-/* The relative path of each key below /proc/sys. */
-static const char *
-key_path(enum kt_key k)
-{
-	static const char *const paths[KT_NKEYS] = {
-		"net/ipv4/tcp_keepalive_time", "net/ipv4/tcp_keepalive_intvl",
-		"net/ipv4/tcp_keepalive_probes",
-	};
-
-	return paths[k];
-}
 
 static int
 grow(void **p, size_t *cap, size_t n, size_t size)
@@ -341,7 +326,7 @@ landing_key(const char *name, int dotdot)
 	}
 	out[o] = '\0';
 	for (int k = 0; k < KT_NKEYS; k++)
-		if (strcmp(out, key_path(k)) == 0)
+		if (strcmp(out, kt_key(k)->path) == 0)
 			return k;
 	return -1;
 }
@@ -359,7 +344,7 @@ bears_on_us(const char *key, int target)
 	if (!is_glob(key))
 		return target >= 0;
 	for (int k = 0; k < KT_NKEYS; k++)
-		if (fnmatch(key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0)
+		if (fnmatch(key, kt_key(k)->path, FNM_PATHNAME | FNM_PERIOD) == 0)
 			return 1;
 	return 0;
 }
@@ -581,14 +566,14 @@ parse_files(struct kt_boot *b, int rootfd)
 static int
 names(const struct line *l, enum kt_key k)
 {
-	return !l->glob && strcmp(l->key, key_path(k)) == 0;
+	return !l->glob && strcmp(l->key, kt_key(k)->path) == 0;
 }
 
 /* Whether a write of line l lands on key k (for a glob: whether it matches k). */
 static int
 matches(const struct line *l, enum kt_key k)
 {
-	return l->glob ? fnmatch(l->key, key_path(k), FNM_PATHNAME | FNM_PERIOD) == 0
+	return l->glob ? fnmatch(l->key, kt_key(k)->path, FNM_PATHNAME | FNM_PERIOD) == 0
 		       : l->target == (int)k;
 }
 
@@ -769,7 +754,7 @@ kt_boot_read(const char *root, enum kt_loader loader, long hz, struct kt_boot **
 	}
 	b->loader = loader;
 	for (int k = 0; k < KT_NKEYS; k++)
-		st[k] = (struct replay){ .val = kernel_default[k], .winner = -1 };
+		st[k] = (struct replay){ .val = kt_key(k)->kernel_default, .winner = -1 };
 	r = list_files(b, rootfd);
 	if (r == 0)
 		r = parse_files(b, rootfd);

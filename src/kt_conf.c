@@ -185,7 +185,7 @@ static int
 put_assignment(struct buf *b, enum kt_key key, int val, int dash)
 {
 	char num[KT_VALUE_LEN];
-	const char *name = kt_key_name(key);
+	const char *name = kt_key(key)->name;
 	int n = 0;
 
 	/* Digits backwards, then forwards: the values here are validated, never negative. */

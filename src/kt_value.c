@@ -117,7 +117,7 @@ kt_parse_count(const char *s, int *ret_count)
 
 /*
  * Parse a value for a key, as given on the command line or in a file: a duration for the time
- * and interval, a count for probes, in the key's accepted range (kt_key_min..kt_key_max).
+ * and interval, a count for probes, in the key's accepted range (kt_key()->min..max).
  * Returns 0 and sets *ret_val, -EINVAL for bad syntax, or -ERANGE outside the range.
  */
 int
@@ -128,7 +128,7 @@ kt_parse_value(enum kt_key key, const char *s, int *ret_val)
 	assert(key < KT_NKEYS);
 	assert(ret_val);
 
-	r = kt_key_is_duration(key) ? kt_parse_duration(s, &v) : kt_parse_count(s, &v);
+	r = kt_key(key)->duration ? kt_parse_duration(s, &v) : kt_parse_count(s, &v);
 	if (r < 0)
 		return r;
 	if (!kt_value_valid(key, v))
@@ -174,7 +174,7 @@ kt_parse_kernel_int(const char *s, int *ret_val)
 int
 kt_value_valid(enum kt_key key, int val)
 {
-	return val >= kt_key_min(key) && val <= kt_key_max(key);
+	return val >= kt_key(key)->min && val <= kt_key(key)->max;
 }
 
 /* Whether every value a set holds is in its key's accepted range. */

@@ -164,7 +164,7 @@ check_boot(const struct kt_boot *b, enum kt_loader loader, enum kt_key k, const 
 	}
 	if (strcmp(have, got) != 0 || strcmp(list, lines) != 0)
 		fail_msg("%s, %s:\n  got  %s: %s\n  want %s: %s", kt_loader_name(loader),
-		    kt_key_name(k), have, list, got, lines);
+		    kt_key(k)->name, have, list, got, lines);
 	if (bk->from) {
 		assert_true(bk->from >= bk->assigns && bk->from < bk->assigns + bk->nassigns);
 		assert_int_equal(bk->from->state, KT_ASSIGN_APPLIED);
@@ -572,9 +572,9 @@ test_rejected(void **state)
 		char line[128], got[64];
 		enum kt_key k = cases[i].key;
 
-		snprintf(line, sizeof(line), "%s = %s\n", kt_key_name(k), cases[i].good);
+		snprintf(line, sizeof(line), "%s = %s\n", kt_key(k)->name, cases[i].good);
 		tmptree_put(t->root, ETC "10-a.conf", line);
-		snprintf(line, sizeof(line), "%s = %s\n", kt_key_name(k), cases[i].bad);
+		snprintf(line, sizeof(line), "%s = %s\n", kt_key(k)->name, cases[i].bad);
 		tmptree_put(t->root, ETC "20-b.conf", line);
 
 		snprintf(got, sizeof(got), "%s default", defaults[k]);

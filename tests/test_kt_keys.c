@@ -1,4 +1,5 @@
-/* test_kt_names.c: unit tests for kt_names.c (key names, /proc/sys paths, per-key limits). */
+/* test_kt_keys.c: unit tests for kt_keys.c, the table of key facts (names, /proc/sys paths,
+ * short names, limits, defaults). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,9 +30,9 @@ static void
 test_name_per_key(void **state)
 {
 	(void)state;
-	assert_string_equal(kt_key_name(KT_TIME), "net.ipv4.tcp_keepalive_time");
-	assert_string_equal(kt_key_name(KT_INTVL), "net.ipv4.tcp_keepalive_intvl");
-	assert_string_equal(kt_key_name(KT_PROBES), "net.ipv4.tcp_keepalive_probes");
+	assert_string_equal(kt_key(KT_TIME)->name, "net.ipv4.tcp_keepalive_time");
+	assert_string_equal(kt_key(KT_INTVL)->name, "net.ipv4.tcp_keepalive_intvl");
+	assert_string_equal(kt_key(KT_PROBES)->name, "net.ipv4.tcp_keepalive_probes");
 }
 
 static void
@@ -58,7 +59,7 @@ test_slashed_names_map_to_keys(void **state)
 	}
 }
 
-/* kt_key_name() of a key gives a name kt_key_from_name() takes back to the same key. */
+/* KEYNAME() of a key gives a name kt_key_from_name() takes back to the same key. */
 static void
 test_name_round_trip(void **state)
 {
@@ -66,7 +67,7 @@ test_name_round_trip(void **state)
 	for (int k = 0; k < KT_NKEYS; k++) {
 		enum kt_key key = KEY_SENTINEL;
 
-		assert_int_equal(kt_key_from_name(kt_key_name(k), &key), 0);
+		assert_int_equal(kt_key_from_name(kt_key(k)->name, &key), 0);
 		assert_int_equal(key, k);
 	}
 }
@@ -226,33 +227,59 @@ static void
 test_limits_per_key(void **state)
 {
 	(void)state;
-	assert_int_equal(kt_key_min(KT_TIME), 1);
-	assert_int_equal(kt_key_max(KT_TIME), 32767);
-	assert_int_equal(kt_key_min(KT_INTVL), 1);
-	assert_int_equal(kt_key_max(KT_INTVL), 32767);
-	assert_int_equal(kt_key_min(KT_PROBES), 1);
-	assert_int_equal(kt_key_max(KT_PROBES), 127);
-	assert_int_equal(kt_key_max(KT_TIME), KT_TIME_MAX);
-	assert_int_equal(kt_key_max(KT_INTVL), KT_INTVL_MAX);
-	assert_int_equal(kt_key_max(KT_PROBES), KT_PROBES_MAX);
+	assert_int_equal(kt_key(KT_TIME)->min, 1);
+	assert_int_equal(kt_key(KT_TIME)->max, 32767);
+	assert_int_equal(kt_key(KT_INTVL)->min, 1);
+	assert_int_equal(kt_key(KT_INTVL)->max, 32767);
+	assert_int_equal(kt_key(KT_PROBES)->min, 1);
+	assert_int_equal(kt_key(KT_PROBES)->max, 127);
+	assert_int_equal(kt_key(KT_TIME)->max, KT_TIME_MAX);
+	assert_int_equal(kt_key(KT_INTVL)->max, KT_INTVL_MAX);
+	assert_int_equal(kt_key(KT_PROBES)->max, KT_PROBES_MAX);
 }
 
 static void
-test_option_per_key(void **state)
+test_short_name_per_key(void **state)
 {
 	(void)state;
-	assert_string_equal(kt_key_option(KT_TIME), "--time");
-	assert_string_equal(kt_key_option(KT_INTVL), "--intvl");
-	assert_string_equal(kt_key_option(KT_PROBES), "--probes");
+	assert_string_equal(kt_key(KT_TIME)->short_name, "time");
+	assert_string_equal(kt_key(KT_INTVL)->short_name, "intvl");
+	assert_string_equal(kt_key(KT_PROBES)->short_name, "probes");
+}
+
+/* The defaults are the kernel's: a fresh network namespace starts with them. */
+static void
+test_default_per_key(void **state)
+{
+	(void)state;
+	assert_int_equal(kt_key(KT_TIME)->kernel_default, 7200);
+	assert_int_equal(kt_key(KT_INTVL)->kernel_default, 75);
+	assert_int_equal(kt_key(KT_PROBES)->kernel_default, 9);
+}
+
+/* The table's path is its name with slashes, as sysctl(8) maps one to the other. */
+static void
+test_path_is_slashed_name(void **state)
+{
+	(void)state;
+	for (int k = 0; k < KT_NKEYS; k++) {
+		char dotted_path[64];
+		size_t i;
+
+		for (i = 0; kt_key(k)->path[i] && i < sizeof(dotted_path) - 1; i++)
+			dotted_path[i] = kt_key(k)->path[i] == '/' ? '.' : kt_key(k)->path[i];
+		dotted_path[i] = '\0';
+		assert_string_equal(dotted_path, kt_key(k)->name);
+	}
 }
 
 static void
 test_is_duration_per_key(void **state)
 {
 	(void)state;
-	assert_int_equal(kt_key_is_duration(KT_TIME), 1);
-	assert_int_equal(kt_key_is_duration(KT_INTVL), 1);
-	assert_int_equal(kt_key_is_duration(KT_PROBES), 0);
+	assert_int_equal(kt_key(KT_TIME)->duration, 1);
+	assert_int_equal(kt_key(KT_INTVL)->duration, 1);
+	assert_int_equal(kt_key(KT_PROBES)->duration, 0);
 }
 
 /* The bits of the mask are distinct and KT_ALL is exactly the three keys. */
@@ -282,10 +309,12 @@ main(void)
 		cmocka_unit_test(test_path_boundary),
 		cmocka_unit_test(test_path_long_root),
 		cmocka_unit_test(test_limits_per_key),
-		cmocka_unit_test(test_option_per_key),
+		cmocka_unit_test(test_short_name_per_key),
+		cmocka_unit_test(test_default_per_key),
+		cmocka_unit_test(test_path_is_slashed_name),
 		cmocka_unit_test(test_is_duration_per_key),
 		cmocka_unit_test(test_key_bits),
 	};
 
-	return cmocka_run_group_tests_name("kt_names", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kt_keys", tests, NULL, NULL);
 }
