@@ -24,7 +24,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD
               $(WARNINGS) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRCS   := $(wildcard src/kt_*.c)
-CLI_SRCS   := src/main.c src/cli.c $(wildcard src/cmd_*.c)
+CLI_SRCS   := src/main.c $(wildcard src/cli_*.c) $(wildcard src/cmd_*.c)
 TEST_SRCS  := $(wildcard tests/test_*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -41,7 +41,7 @@ Q := @
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd jq
+               valgrind strace procps util-linux iproute2 systemd jq python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-unit check-cli check-asan check-clang install uninstall clean deps bench bench-sockets lint

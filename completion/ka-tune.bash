@@ -72,7 +72,12 @@ _ka_tune()
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
-	*) return 0 ;;		# help, and unknown words, take nothing more
+	help)			# help COMMAND: one command's name, once
+		((COMP_CWORD == cmdi + 1)) &&
+		    _ka_tune_offer "show set check suggest sockets persist help" "$cur"
+		return 0
+		;;
+	*) return 0 ;;		# unknown words take nothing more
 	esac
 
 	# Leave out the options already given, and those they exclude: --json and --sysctl,

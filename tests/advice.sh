@@ -60,7 +60,7 @@ echo 432000 >$conntrack
 t "conntrack not loaded is said plainly"
 mount -t tmpfs none $ipv4/../netfilter || fail "cannot hide net/netfilter"
 run 1 suggest --behind conntrack
-err_has "conntrack: net.netfilter.nf_conntrack_tcp_timeout_established is missing: the nf_conntrack module is not loaded"
+err_has "conntrack: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: no such key: the nf_conntrack module is not loaded"
 run 1 check --behind conntrack
 umount $ipv4/../netfilter
 
