@@ -40,6 +40,33 @@ print_json(const struct cli_idle *mb, long long margin, const struct kt_values *
 	    detect, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES]);
 }
 
+/*
+ * The pod spec lines that set the values in a Kubernetes pod's network namespace. The kubelet
+ * counts the three keys as safe sysctls since 1.29 (on kernels from 4.5, which made them per
+ * namespace), so no --allowed-unsafe-sysctls is needed there.
+ */
+static void
+print_k8s(const struct kt_values *v)
+{
+	puts("# pod spec; safe sysctls from Kubernetes 1.29 (kernel 4.5 or later)\n"
+	     "securityContext:\n"
+	     "  sysctls:");
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf("  - name: %s\n    value: \"%d\"\n", kt_key(k)->name, v->val[k]);
+}
+
+/* The docker run (or podman run) flags that set the values in a container's namespace. */
+static void
+print_docker(const struct kt_values *v)
+{
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf("%s--sysctl %s=%d", k ? " " : "", kt_key(k)->name, v->val[k]);
+	putchar('\n');
+}
+
+/* The output formats, which exclude each other. */
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SYSCTL, FORMAT_K8S, FORMAT_DOCKER };
+
 static int
 run_suggest(int argc, char **argv)
 {
@@ -49,30 +76,41 @@ run_suggest(int argc, char **argv)
 		{ "detect-within", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sysctl", no_argument, NULL, 's' },
+		{ "k8s", no_argument, NULL, 'k' },
+		{ "docker", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *behind = NULL, *idle = NULL, *detect_arg = NULL;
 	struct cli_idle mb;
 	struct kt_values v;
-	int c, r, json = 0, sysctl = 0, detect = 0;
+	static const char *const format_names[] = { "", "--json", "--sysctl", "--k8s", "--docker" };
+	enum format format = FORMAT_TEXT, f;
+	int c, r, detect = 0;
 
 	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
-		if (c == 'B')
+		switch (c) {
+		case 'B':
 			behind = optarg;
-		else if (c == 'I')
+			break;
+		case 'I':
 			idle = optarg;
-		else if (c == 'D')
+			break;
+		case 'D':
 			detect_arg = optarg;
-		else if (c == 'j')
-			json = 1;
-		else
-			sysctl = 1;
+			break;
+		default:
+			f = c == 'j' ? FORMAT_JSON : c == 's' ? FORMAT_SYSCTL :
+			    c == 'k' ? FORMAT_K8S : FORMAT_DOCKER;
+			if (format != FORMAT_TEXT && format != f)
+				return cli_usage_error("suggest: %s and %s exclude each other",
+				    format_names[format], format_names[f]);
+			format = f;
+			break;
+		}
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
 		return r;
-	if (json && sysctl)
-		return cli_usage_error("suggest: --json and --sysctl exclude each other");
 	if (behind && idle)
 		return cli_usage_error("suggest: --behind and --idle-timeout exclude each other");
 	if (!behind && !idle)
@@ -94,13 +132,24 @@ run_suggest(int argc, char **argv)
 				  "take is 2 s (time 1 + intvl 1 x probes 1)", detect);
 		return EXIT_USAGE;
 	}
-	if (sysctl)
+	switch (format) {
+	case FORMAT_SYSCTL:
 		for (int k = 0; k < KT_NKEYS; k++)
 			printf("%s = %d\n", kt_key(k)->name, v.val[k]);
-	else if (json)
+		break;
+	case FORMAT_JSON:
 		print_json(&mb, kt_idle_margin(mb.idle), &v);
-	else
+		break;
+	case FORMAT_K8S:
+		print_k8s(&v);
+		break;
+	case FORMAT_DOCKER:
+		print_docker(&v);
+		break;
+	default:
 		print_text(&mb, kt_idle_margin(mb.idle), &v);
+		break;
+	}
 	return EXIT_OK;
 }
 
@@ -110,12 +159,14 @@ const struct cli_command cli_cmd_suggest = {
 	.summary = "values that keep idle connections alive behind a NAT or LB",
 	.synopsis =
 	    "ka-tune suggest --behind PROFILE | --idle-timeout DUR [--detect-within DUR]\n"
-	    "        [--json | --sysctl]\n",
+	    "        [--json | --sysctl | --k8s | --docker]\n",
 	.help =
 	    CLI_IDLE_HELP
 	    "  --detect-within DUR  also notice a dead peer within DUR: time + intvl x probes\n"
 	    "  --json        one JSON object, with the ka-tune set line\n"
-	    "  --sysctl      the three lines a sysctl.d file holds\n",
+	    "  --sysctl      the three lines a sysctl.d file holds\n"
+	    "  --k8s         a pod's securityContext.sysctls (safe sysctls from Kubernetes 1.29)\n"
+	    "  --docker      the docker run --sysctl flags\n",
 	.not_in_netns = "it computes values from an idle timeout (for another namespace's "
 			"conntrack timeout, run it there with ip netns exec)",
 };

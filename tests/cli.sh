@@ -188,6 +188,13 @@ else
 	fail "mandoc not found (make deps)"
 fi
 
+t "README's usage block is --help's, line for line"
+readme="$(dirname "$script")/../README.md"
+run 0 --help
+sed -n '/^usage: /,/^$/p' "$out" | sed '/^$/d' >"$tmp/usage"
+sed -n '/^usage: ka-tune/,/^```$/p' "$readme" | sed '$d' >"$tmp/readme"
+cmp -s "$tmp/usage" "$tmp/readme" || fail "README's usage block is not --help's: $(diff "$tmp/usage" "$tmp/readme")"
+
 t "long options are written in full; --name=value is one"
 run 2 set --tim 300
 err_is "ka-tune: set: unknown option '--tim' (options are written in full: --time); see 'ka-tune set --help'"
