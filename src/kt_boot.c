@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "katune.h"
 #include "kt_internal.h"
@@ -83,15 +81,14 @@ grow(void **p, size_t *cap, size_t n, size_t size)
 static int
 open_in_root(int rootfd, const char *path, int flags)
 {
-	struct open_how how = { .flags = flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	long fd;
+	int fd, r;
 
 	if (rootfd < 0) {
 		fd = open(path, flags | O_CLOEXEC);
-		return fd < 0 ? -errno : (int)fd;
+		return fd < 0 ? -errno : fd;
 	}
-	fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	r = kt_root_open(rootfd, path, flags, &fd);
+	return r < 0 ? r : fd;
 }
 
 static int
@@ -123,11 +120,12 @@ wanted(enum kt_loader loader, const struct dirent *de)
 
 	if (len < 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
 		return 0;
-	if (loader == KT_LOADER_PROCPS)
-		return 1;	/* procps takes any name ending in .conf, hidden ones and all */
-	/* systemd skips hidden files and anything but regular files and symbolic links */
-	return de->d_name[0] != '.' &&
-	    (de->d_type == DT_REG || de->d_type == DT_LNK || de->d_type == DT_UNKNOWN);
+	/*
+	 * procps takes any name ending in .conf, hidden ones and all; systemd 252 skips hidden
+	 * ones. Neither looks at the type: a directory, a FIFO or a device of that name is read
+	 * (or fails to be) and hides the same name in later directories.
+	 */
+	return loader == KT_LOADER_PROCPS || de->d_name[0] != '.';
 }
 
 /* Add the .conf files of one directory; a directory that does not exist is empty. */
@@ -464,66 +462,6 @@ parse_text(struct kt_boot *b, size_t file, char *text, size_t len)
 }
 
 /*
- * Read a whole file of the tree (at most KT_CONF_MAX bytes), NUL-terminated, into *ret_text. The
- * buffer starts at the size fstat() gives, so a tree of many small files costs little.
- */
-static int
-read_file(int rootfd, const char *path, char **ret_text, size_t *ret_len)
-{
-	struct stat st;
-	char *text = NULL;
-	size_t len = 0, cap;
-	int fd, r = 0;
-
-	fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	cap = st.st_size > 0 && st.st_size < KT_CONF_MAX ? (size_t)st.st_size + 1 : 4096;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap || !text) {
-			char *p;
-
-			if (text)
-				cap *= 2;
-			p = realloc(text, cap);
-			if (!p) {
-				r = -ENOMEM;
-				goto out;
-			}
-			text = p;
-		}
-		n = read(fd, text + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		len += n;
-		if (len > KT_CONF_MAX) {
-			r = -EFBIG;
-			break;
-		}
-	}
-out:
-	(void)close(fd);
-	if (r < 0) {
-		free(text);
-		return r;
-	}
-	text[len] = '\0';
-	*ret_text = text;
-	*ret_len = len;
-	return 0;
-}
-
-/*
  * Parse every listed file. A file the loader could not read either (gone, a dangling link, a
  * directory) holds nothing; any other failure is kept in b->err for the caller to report.
  */
@@ -537,7 +475,9 @@ parse_files(struct kt_boot *b, int rootfd)
 
 		if (b->files[i].isdir)
 			continue;
-		r = read_file(rootfd, b->files[i].path, &text, &len);
+		r = kt_read_file(rootfd < 0 ? AT_FDCWD : rootfd, b->files[i].path,
+		    KT_READ_NULL_EMPTY | (rootfd < 0 ? 0 : KT_READ_IN_ROOT), KT_CONF_MAX, &text,
+		    &len, NULL);
 		if (r == -ENOENT || r == -EISDIR || r == -ELOOP)
 			continue;
 		if (r == -ENOMEM)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /*
  * The clock rate old values are judged at: 1000, the largest Linux has. The kernel keeps the
@@ -91,69 +92,20 @@ check_name(const char *name)
  * Read the whole sysctl.d file name in the directory dirfd (at most KT_CONF_MAX bytes) into a
  * new NUL-terminated buffer that the caller frees, and its permission bits into *ret_mode when
  * that is not NULL. A symbolic link is refused (-ELOOP), as is anything but a regular file
- * (-EISDIR for a directory, -EINVAL otherwise). Returns 0 and sets *ret_text and *ret_len, or a
- * negative errno (-ENOENT when the file does not exist).
+ * (-EISDIR for a directory, -EINVAL otherwise), which is never opened for reading: a FIFO does
+ * not block it, a device is not woken. Returns 0 and sets *ret_text and *ret_len, or a negative
+ * errno (-ENOENT when the file does not exist).
  */
 int
 kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
     unsigned int *ret_mode)
 {
-	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	int fd, r;
+	int r = check_name(name);
 
-	assert(ret_text);
-	assert(ret_len);
-
-	if ((r = check_name(name)) < 0)
+	if (r < 0)
 		return r;
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		goto out;
-	}
-	text = malloc(KT_CONF_MAX + 1);
-	if (!text) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + len, KT_CONF_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		if (len > KT_CONF_MAX) {
-			r = -EFBIG;
-			goto out;
-		}
-	}
-	text[len] = '\0';
-out:
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r < 0) {
-		free(text);
-		return r;
-	}
-	*ret_text = text;
-	*ret_len = len;
-	if (ret_mode)
-		*ret_mode = st.st_mode & 07777;
-	return 0;
+	r = kt_read_file(dirfd, name, KT_READ_NOFOLLOW, KT_CONF_MAX, ret_text, ret_len, ret_mode);
+	return r == -ENXIO ? -EINVAL : r;	/* a socket is just not a regular file here */
 }
 
 /* A growing output buffer, enough for kt_conf_edit(). */

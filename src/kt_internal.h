@@ -1,6 +1,11 @@
-/* kt_internal.h: small helpers the library files share and the API does not show. */
+/* kt_internal.h: what the library files share and the API does not show: small helpers, the
+ * sysctl.d grammar, the file layer under persist, and the functions only the tests call. */
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "katune.h"
 
 /*
  * isspace() of the C locale, whatever locale the program set: the kernel's and procps' notion
@@ -11,5 +16,17 @@ kt_c_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
+
+/* kt_root.c: paths of an image tree, resolved as if it were the root. */
+int kt_root_open(int rootfd, const char *path, int flags, int *ret_fd);
+int kt_root_walk(int rootfd, const char *path, int flags, int *ret_fd);
+
+/* kt_read.c: reading a whole file. */
+#define KT_READ_NOFOLLOW	0x1	/* a symbolic link as the last component is -ELOOP */
+#define KT_READ_IN_ROOT		0x2	/* dirfd is a root: resolve path inside it (kt_root_open) */
+#define KT_READ_PROC		0x4	/* a file of /proc or /sys: open it for reading at once */
+#define KT_READ_NULL_EMPTY	0x8	/* the null device reads as empty (a link to /dev/null) */
+int kt_read_file(int dirfd, const char *path, unsigned int flags, size_t max, char **ret_text,
+    size_t *ret_len, unsigned int *ret_mode);
 
 #endif

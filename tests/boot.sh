@@ -136,6 +136,36 @@ run 0 show --boot --loader systemd --sysctl
 out_has "net.ipv4.tcp_keepalive_intvl = 33"
 clear_tree
 
+# opened_for_reading NAME ARGS...: run ka-tune ARGS under strace, and print each open of a path
+# ending in NAME that asked for more than O_PATH: an open that reads, blocks, or wakes a device.
+opened_for_reading() {
+	pattern=$1
+	shift
+	ASAN_OPTIONS=$no_lsan strace -f -qq -e trace=open,openat,openat2 -o "$tmp/trace" \
+	    "$bin" "$@" >"$out" 2>"$err"
+	grep -F -- "$pattern\"" "$tmp/trace" | grep -v O_PATH
+}
+
+t "show --boot opens no FIFO and no device named *.conf for reading; it says so"
+mkfifo /etc/sysctl.d/50-fifo.conf
+mknod /etc/sysctl.d/51-zero.conf c 1 5
+mkdir -p "$tmp/img/etc/sysctl.d"
+mkfifo "$tmp/img/etc/sysctl.d/50-fifo.conf"
+mknod "$tmp/img/etc/sysctl.d/51-zero.conf" c 1 5
+for loader in systemd procps; do
+	for root in "" "$tmp/img"; do
+		for f in 50-fifo.conf 51-zero.conf; do
+			opened=$(opened_for_reading "/$f" show --boot --loader $loader \
+			    ${root:+--root "$root"})
+			[ -z "$opened" ] || fail "$loader ${root:-/}: opened $f: $opened"
+		done
+		err_has "warning: /etc/sysctl.d/50-fifo.conf: cannot read: not a regular file"
+		out_has "net.ipv4.tcp_keepalive_time   = 7200  kernel default"
+	done
+done
+rm -rf "$tmp/img"
+clear_tree
+
 t "--root reads an image tree, and does not compare with the running kernel"
 mkdir -p "$tmp/img/etc/sysctl.d" "$tmp/img/usr/lib/sysctl.d"
 printf 'net.ipv4.tcp_keepalive_probes = 4\n' >"$tmp/img/usr/lib/sysctl.d/50-x.conf"

@@ -75,6 +75,12 @@ as_nobody() {
 	[ "$got" -eq "$want" ] || fail "(as nobody) ka-tune $* exited $got, expected $want"
 }
 
+# traced ARGS...: run ARGS under strace, for fault injection (strace's own output is dropped).
+# LeakSanitizer cannot work under ptrace and would add its own complaint to stderr, so it is
+# off there (no effect elsewhere).
+no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
+
 out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
 err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
 out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }

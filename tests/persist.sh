@@ -19,10 +19,6 @@ no_temp_files() {
 	left=$(find "$1" -name '.*.??????' 2>/dev/null)
 	[ -z "$left" ] || fail "temp files left behind: $left"
 }
-# traced ARGS...: run ARGS under strace, for fault injection. LeakSanitizer cannot work under
-# ptrace and would add its own complaint to stderr, so it is off there (no effect elsewhere).
-no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
 # stamp FILE: its inode and modification time, to the nanosecond.
 stamp() { stat -c '%i %y' "$1"; }
 

@@ -1082,7 +1082,7 @@ test_load_fifo(void **state)
 	assert_load_fails(t->dirfd, "fifo.conf", -EINVAL);
 	alarm(0);
 	assert_true(S_ISFIFO(mode_of(path)));
-	/* A character device is not a regular file either. */
+	/* A character device is not a regular file either, not even the null device. */
 	dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(dev >= 0);
 	assert_load_fails(dev, "null", -EINVAL);
