@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,7 @@ struct line {
 	char *key;		/* as the loader normalises it: slashed for systemd, a path for procps */
 	char *value;		/* NULL for an exclusion */
 	int glob;
-	int target;		/* the key a write lands on (not for globs), or -1 */
+	unsigned int reach;	/* the keys its write lands on, or its glob matches */
 	enum kt_assign_state state[KT_NKEYS];	/* what became of it, for each key it names */
 };
 
@@ -210,158 +209,22 @@ list_files(struct kt_boot *b, int rootfd)
 	return 0;
 }
 
-/* --- parsing lines, as each loader does -------------------------------------------------------- */
+/* --- reading lines, as each loader does ---------------------------------------------------- */
 
-/* systemd's WHITESPACE for strstrip(). */
+/* Keep a setting that reaches one of our keys (the bits of those it reaches in reach). */
 static int
-sd_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static char *
-strip(char *s, int (*space)(char))
-{
-	char *e;
-
-	while (space(*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && space(e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* procps' rstrip(): trailing white space off, but never the first character. */
-static void
-rstrip(char *s)
-{
-	for (char *e = s + strlen(s); e > s + 1 && kt_c_space(e[-1]);)
-		*--e = '\0';
-}
-
-/*
- * Turn a dotted name into slashes the way both loaders do: when the first separator is a dot,
- * dots and slashes swap; when it is a slash, the name stays as it is.
- */
-static void
-slashdot(char *s)
-{
-	char *p = strpbrk(s, "/.");
-
-	if (!p || *p == '/')
-		return;
-	for (; p; p = strpbrk(p + 1, "/."))
-		*p = *p == '.' ? '/' : '.';
-}
-
-/*
- * systemd's path_simplify() and sysctl_normalize() tail: empty and "." components dropped, no
- * leading or trailing slash ("//a/./b/" is "a/b"); ".." stays as it is.
- */
-static void
-sd_simplify(char *s)
-{
-	char *w = s, *r = s;
-
-	while (*r) {
-		char *c = r;
-		size_t n;
-
-		while (*r && *r != '/')
-			r++;
-		n = (size_t)(r - c);
-		if (*r == '/')
-			r++;
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
-		if (w != s)
-			*w++ = '/';
-		memmove(w, c, n);
-		w += n;
-	}
-	*w = '\0';
-}
-
-/*
- * The key a name lands on when a loader opens /proc/sys/NAME: empty and "." components count for
- * nothing, ".." goes up (procps opens the path as written; systemd refuses "..", dotdot 0), and
- * a trailing slash fails for a file. Returns the key, or -1 for none of ours.
- */
-static int
-landing_key(const char *name, int dotdot)
-{
-	char out[256];
-	size_t start[32], depth = 0, o = 0;
-	const char *p = name;
-
-	if (*name && name[strlen(name) - 1] == '/')
-		return -1;
-	while (*p) {
-		const char *c = p;
-		size_t n;
-
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - c);
-		if (*p == '/')
-			p++;
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
-		if (n == 2 && c[0] == '.' && c[1] == '.') {
-			if (!dotdot || depth == 0)
-				return -1;
-			o = start[--depth];
-			continue;
-		}
-		if (depth == sizeof(start) / sizeof(start[0]) || o + 1 + n >= sizeof(out))
-			return -1;
-		start[depth++] = o;
-		if (o)
-			out[o++] = '/';
-		memcpy(out + o, c, n);
-		o += n;
-	}
-	out[o] = '\0';
-	for (int k = 0; k < KT_NKEYS; k++)
-		if (strcmp(out, kt_key(k)->path) == 0)
-			return k;
-	return -1;
-}
-
-static int
-is_glob(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/* Whether a line's name lands on one of our keys, or is a glob matching one. */
-static int
-bears_on_us(const char *key, int target)
-{
-	if (!is_glob(key))
-		return target >= 0;
-	for (int k = 0; k < KT_NKEYS; k++)
-		if (fnmatch(key, kt_key(k)->path, FNM_PATHNAME | FNM_PERIOD) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-add_line(struct kt_boot *b, size_t file, unsigned int lineno, const char *key, int target,
-    const char *value)
+add_line(struct kt_boot *b, size_t file, unsigned int lineno, const struct kt_setting *s,
+    unsigned int reach)
 {
 	struct line *l;
 
-	if (!bears_on_us(key, target))
-		return 0;
 	if (grow((void **)&b->lines, &b->caplines, b->nlines, sizeof(*b->lines)) < 0)
 		return -ENOMEM;
 	l = &b->lines[b->nlines];
-	*l = (struct line){ .file = file, .lineno = lineno, .glob = is_glob(key), .target = target };
-	l->key = strdup(key);
-	l->value = value ? strdup(value) : NULL;
-	if (!l->key || (value && !l->value)) {
+	*l = (struct line){ .file = file, .lineno = lineno, .glob = s->glob, .reach = reach };
+	l->key = strdup(s->name);
+	l->value = s->value ? strdup(s->value) : NULL;
+	if (!l->key || (s->value && !l->value)) {
 		free(l->key);
 		free(l->value);
 		return -ENOMEM;
@@ -370,94 +233,31 @@ add_line(struct kt_boot *b, size_t file, unsigned int lineno, const char *key, i
 	return 0;
 }
 
-/*
- * One line as procps 4.0 parse_setting_line() reads it. The line has no newline here; has_nl
- * says getline() would have kept one, which only counts in procps' length checks.
- */
+/* Read a file's text (len bytes) line by line as the loader does, keeping what bears on us. */
 static int
-procps_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line, size_t rlen,
-    int has_nl)
+parse_text(struct kt_boot *b, size_t file, const char *text, size_t len)
 {
-	char *key, *value;
-
-	if (rlen < 2)
-		return 0;
-	for (key = line; kt_c_space(*key); key++)
-		;
-	if (strlen(key) + (size_t)has_nl < 2 || key[0] == '#' || key[0] == ';')
-		return 0;
-	value = strchr(key, '=');
-	if (!value) {
-		if (key[0] != '-')
-			return 0;	/* "invalid syntax, continuing" */
-		key++;
-	} else {
-		*value++ = '\0';
-		if (key[0] == '-')
-			key++;
-		while (kt_c_space(*value))
-			value++;
-		rstrip(value);
-	}
-	rstrip(key);
-	if (key[0] == '-')
-		key++;		/* setting_new() skips one more '-' when it builds the path */
-	slashdot(key);
-	return add_line(b, file, lineno, key, landing_key(key, 1), value);
-}
-
-/* One line as systemd-sysctl 252 parse_file() reads it (no end-of-line characters). */
-static int
-systemd_line(struct kt_boot *b, size_t file, unsigned int lineno, char *line)
-{
-	char *p = strip(line, sd_space), *value;
-
-	if (*p == '\0' || *p == '#' || *p == ';')
-		return 0;
-	value = strchr(p, '=');
-	if (value) {
-		if (p[0] == '-')
-			p++;
-		*value = '\0';
-		value = strip(value + 1, sd_space);
-	} else if (p[0] == '-') {
-		p++;		/* a "negative match": no value */
-	} else {
-		return 0;	/* "Line is not an assignment, ignoring" */
-	}
-	p = strip(p, sd_space);
-	slashdot(p);
-	sd_simplify(p);
-	return add_line(b, file, lineno, p, landing_key(p, 0), value);
-}
-
-/*
- * Split a file's text (NUL-terminated at len) into lines as the loader reads them and parse
- * each. procps reads with getline(), and a NUL ends what its string functions see; systemd's
- * read_line() also ends a line at \r and NUL. Line numbers count \n, as an editor shows them.
- */
-static int
-parse_text(struct kt_boot *b, size_t file, char *text, size_t len)
-{
-	char *p = text, *end = text + len;
-	unsigned int lineno = 0;
+	struct kt_sysctld_iter it;
+	struct kt_sysctld_line line;
+	char *buf = malloc(len + 1);
 	int r = 0;
 
-	while (r == 0 && p < end) {
-		char *nl = memchr(p, '\n', end - p), *e = nl ? nl : end;
+	if (!buf)
+		return -ENOMEM;
+	kt_sysctld_begin(&it, b->loader, text, len);
+	while (r == 0 && kt_sysctld_next(&it, &line)) {
+		struct kt_setting s;
+		unsigned int reach = 0;
 
-		lineno++;
-		*e = '\0';
-		if (b->loader == KT_LOADER_PROCPS) {
-			r = procps_line(b, file, lineno, p, (size_t)(e - p) + (nl != NULL), nl != NULL);
-		} else {
-			for (char *q = p; r == 0 && q <= e; q += strlen(q) + 1) {
-				q[strcspn(q, "\r")] = '\0';
-				r = systemd_line(b, file, lineno, q);
-			}
-		}
-		p = e + 1;
+		if (!kt_sysctld_parse(b->loader, &line, buf, &s))
+			continue;
+		for (int k = 0; k < KT_NKEYS; k++)
+			if (kt_sysctld_reaches(b->loader, &s, k, NULL, 0))
+				reach |= KT_BIT(k);
+		if (reach)
+			r = add_line(b, file, line.lineno, &s, reach);
 	}
+	free(buf);
 	return r;
 }
 
@@ -500,21 +300,29 @@ parse_files(struct kt_boot *b, int rootfd)
 /* --- applying, as each loader does ------------------------------------------------------------- */
 
 /*
- * Whether line l names key k in the very words the loader compares a glob's matches with
- * (procps compares path strings, systemd its normalised names): such a line keeps globs off k.
+ * Whether a glob line g is kept off key k because a line names k in the very words the loader
+ * compares a glob's matches with (procps: path strings; systemd: normalised names).
  */
 static int
-names(const struct line *l, enum kt_key k)
+named(const struct kt_boot *b, const struct line *g, enum kt_key k)
 {
-	return !l->glob && strcmp(l->key, kt_key(k)->path) == 0;
+	struct kt_setting s = { .name = g->key, .glob = 1 };
+	char spelled[PATH_MAX];
+
+	if (!kt_sysctld_reaches(b->loader, &s, k, spelled, sizeof(spelled)))
+		return 0;
+	for (size_t i = 0; i < b->nlines; i++)
+		if (!b->lines[i].glob && !b->files[b->lines[i].file].hidden &&
+		    strcmp(b->lines[i].key, spelled) == 0)
+			return 1;
+	return 0;
 }
 
 /* Whether a write of line l lands on key k (for a glob: whether it matches k). */
 static int
 matches(const struct line *l, enum kt_key k)
 {
-	return l->glob ? fnmatch(l->key, kt_key(k)->path, FNM_PATHNAME | FNM_PERIOD) == 0
-		       : l->target == (int)k;
+	return (l->reach & KT_BIT(k)) != 0;
 }
 
 /* The running state of one key while the loader's writes are replayed. */
@@ -550,11 +358,6 @@ static void
 replay_procps(struct kt_boot *b, struct replay *st, long hz)
 {
 	for (int k = 0; k < KT_NKEYS; k++) {
-		int named = 0;
-
-		for (size_t i = 0; i < b->nlines; i++)
-			if (!b->files[b->lines[i].file].hidden && names(&b->lines[i], k))
-				named = 1;
 		for (size_t i = 0; i < b->nlines; i++) {
 			struct line *l = &b->lines[i];
 
@@ -562,7 +365,7 @@ replay_procps(struct kt_boot *b, struct replay *st, long hz)
 				continue;
 			if (!l->value)
 				l->state[k] = KT_ASSIGN_EXCLUDED;
-			else if (l->glob && named)
+			else if (l->glob && named(b, l, k))
 				l->state[k] = KT_ASSIGN_EXPLICIT;
 			else
 				write_key(b, &st[k], k, i, hz);
@@ -610,16 +413,11 @@ replay_systemd(struct kt_boot *b, struct replay *st, long hz)
 		struct line *l = &b->lines[entry[e]];
 
 		for (int k = 0; k < KT_NKEYS; k++) {
-			int named = 0;
-
 			if (!matches(l, k))
 				continue;
-			for (size_t j = 0; l->glob && j < n; j++)
-				if (names(&b->lines[entry[j]], k))
-					named = 1;
 			if (!l->value)
 				l->state[k] = KT_ASSIGN_EXCLUDED;
-			else if (named)
+			else if (l->glob && named(b, l, k))
 				l->state[k] = KT_ASSIGN_EXPLICIT;
 			else
 				write_key(b, &st[k], k, entry[e], hz);

@@ -17,6 +17,39 @@ kt_c_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+/* kt_sysctld.c: the sysctl.d line grammar, in the dialect of each loader. */
+
+/* Reading a file's text line by line as a loader does (kt_sysctld_begin(), kt_sysctld_next()). */
+struct kt_sysctld_iter {
+	enum kt_loader dialect;
+	const char *p, *end;
+	unsigned int lineno;
+};
+
+/* One line as a loader reads it. */
+struct kt_sysctld_line {
+	const char *text;	/* its bytes, in the text read; no end of line, no NUL */
+	size_t len;		/* what the loader sees: procps stops at a NUL */
+	size_t raw;		/* its bytes in the text, end of line included */
+	unsigned int lineno;	/* the line of the file it starts on, counting \n as editors do */
+	int nl_seen;		/* procps: its string functions see the newline (no NUL before) */
+};
+
+/* A line read as a setting: "name = value", or "-name" without a value. */
+struct kt_setting {
+	char *name;		/* as the loader keeps it: systemd normalises it, procps a path */
+	char *value;		/* trimmed; NULL for "-name" without '=' */
+	int glob;		/* the name holds * ? or [ */
+};
+
+void kt_sysctld_begin(struct kt_sysctld_iter *it, enum kt_loader dialect, const char *text,
+    size_t len);
+int kt_sysctld_next(struct kt_sysctld_iter *it, struct kt_sysctld_line *ret);
+int kt_sysctld_parse(enum kt_loader dialect, const struct kt_sysctld_line *line, char *buf,
+    struct kt_setting *ret);
+int kt_sysctld_reaches(enum kt_loader dialect, const struct kt_setting *s, enum kt_key k,
+    char *spelled, size_t len);
+
 /* kt_root.c: paths of an image tree, resolved as if it were the root. */
 int kt_root_open(int rootfd, const char *path, int flags, int *ret_fd);
 int kt_root_walk(int rootfd, const char *path, int flags, int *ret_fd);

@@ -25,20 +25,44 @@ function key(   k, g, o) {
 	    "net.ipv4.tcp_keepalive_probes net/ipv4/tcp_keepalive_time " \
 	    "net/ipv4/tcp_keepalive_intvl net/ipv4/tcp_keepalive_probes", k, " ")
 	# Names the loaders read differently: a leading slash, doubled separators, ".", "..",
-	# a trailing slash.
+	# a trailing slash, ".." after a file, a second '-'.
 	split("/net/ipv4/tcp_keepalive_time net//ipv4//tcp_keepalive_intvl " \
 	    "net..ipv4.tcp_keepalive_probes net/ipv4/./tcp_keepalive_time " \
-	    "net/ipv4/tcp_keepalive_intvl/ net/../net/ipv4/tcp_keepalive_probes", o, " ")
-	if (rand() < 0.1)
-		return o[pick(6)]
+	    "net/ipv4/tcp_keepalive_intvl/ net/../net/ipv4/tcp_keepalive_probes " \
+	    "net.ipv4..tcp_keepalive_time net/ipv4/../ipv4/tcp_keepalive_intvl " \
+	    "net/core/../ipv4/tcp_keepalive_probes " \
+	    "net/ipv4/tcp_keepalive_time/../tcp_keepalive_intvl -net.ipv4.tcp_keepalive_time", \
+	    o, " ")
+	if (rand() < 0.12)
+		return o[pick(11)]
+	# Globs, some spelled so that procps' matches are not the names an explicit line gives.
 	split("net.ipv4.tcp_keepalive_* net/ipv4/tcp_keepalive_* net.ipv4.tcp_keepalive_????? " \
-	    "net.ipv4.tcp_keepalive_[pt]* net.ipv4.tcp_keepalive_nonexistent", g, " ")
+	    "net.ipv4.tcp_keepalive_[pt]* net.ipv4.tcp_keepalive_nonexistent " \
+	    "net//ipv4/tcp_keepalive_* net/ipv4//tcp_keepalive_t* " \
+	    "net/ipv4/../ipv4/tcp_keepalive_* n*/ipv4/tcp_keepalive_time net/ipv?/tcp_keepalive_intvl", \
+	    g, " ")
 	if (rand() < 0.2)
-		return g[pick(5)]
+		return g[pick(10)]
 	return k[pick(6)]
 }
 
-function line(   r, s) {
+# A line, now and then with bytes the loaders split or strip differently: a NUL or a lone CR
+# between two lines (systemd reads both, procps one), a leading \v or a trailing \f (white space
+# to procps only).
+function line(   r) {
+	r = rand()
+	if (r < 0.04)
+		return plain() "\r" plain()
+	if (r < 0.08)
+		return plain() sprintf("%c", 0) plain()
+	if (r < 0.11)
+		return "\v" plain()
+	if (r < 0.14)
+		return plain() "\f"
+	return plain()
+}
+
+function plain(   r, s) {
 	r = rand()
 	if (r < 0.08)
 		return "# a comment = 5"

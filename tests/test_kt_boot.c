@@ -393,6 +393,75 @@ test_key_unnormalised(void **state)
 	expect_both(t, KT_PROBES, "3 from " ETC "10-a.conf:3", "applied " ETC "10-a.conf:3");
 }
 
+/*
+ * Lines the two loaders read differently (each checked against systemd-sysctl 252 and procps
+ * 4.0.2): white space procps strips and systemd keeps, a second '-', "..", and a glob spelled
+ * so that procps' match is not the name an explicit line gives, which keeps it off no key.
+ */
+static void
+test_dialects_differ(void **state)
+{
+	const struct tmptree *t = *state;
+
+	tmptree_put(t->root, ETC "10-a.conf", TIME " = 100\n\v" TIME " = 200\n"
+	    INTVL " = 10\n" INTVL "\f = 20\n"
+	    PROBES " = 3\n--" PROBES " = 4\n");
+	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "100 from " ETC "10-a.conf:1",
+	    "applied " ETC "10-a.conf:1");
+	expect(t, KT_LOADER_PROCPS, KT_TIME, "200 from " ETC "10-a.conf:2",
+	    "overridden " ETC "10-a.conf:1, applied " ETC "10-a.conf:2");
+	expect(t, KT_LOADER_SYSTEMD, KT_INTVL, "10 from " ETC "10-a.conf:3",
+	    "applied " ETC "10-a.conf:3");
+	expect(t, KT_LOADER_PROCPS, KT_INTVL, "20 from " ETC "10-a.conf:4",
+	    "overridden " ETC "10-a.conf:3, applied " ETC "10-a.conf:4");
+	expect(t, KT_LOADER_SYSTEMD, KT_PROBES, "3 from " ETC "10-a.conf:5",
+	    "applied " ETC "10-a.conf:5");
+	expect(t, KT_LOADER_PROCPS, KT_PROBES, "4 from " ETC "10-a.conf:6",
+	    "overridden " ETC "10-a.conf:5, applied " ETC "10-a.conf:6");
+
+	tmptree_put(t->root, ETC "10-a.conf", TIME " = 100\nnet/ipv4/../ipv4/tcp_keepalive_time = 7\n"
+	    INTVL " = 10\nnet//ipv4/tcp_keepalive_* = 5\n");
+	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "100 from " ETC "10-a.conf:1",
+	    "applied " ETC "10-a.conf:1, explicit " ETC "10-a.conf:4");
+	expect(t, KT_LOADER_PROCPS, KT_TIME, "5 from " ETC "10-a.conf:4",
+	    "overridden " ETC "10-a.conf:1, overridden " ETC "10-a.conf:2, applied " ETC
+	    "10-a.conf:4");
+	expect(t, KT_LOADER_SYSTEMD, KT_INTVL, "10 from " ETC "10-a.conf:3",
+	    "applied " ETC "10-a.conf:3, explicit " ETC "10-a.conf:4");
+	expect(t, KT_LOADER_PROCPS, KT_INTVL, "5 from " ETC "10-a.conf:4",
+	    "overridden " ETC "10-a.conf:3, applied " ETC "10-a.conf:4");
+	expect_both(t, KT_PROBES, "5 from " ETC "10-a.conf:4", "applied " ETC "10-a.conf:4");
+
+	/* An explicit line spelled as the glob's match keeps it off, for procps too. */
+	tmptree_put(t->root, ETC "20-b.conf", "net//ipv4/tcp_keepalive_probes = 6\n");
+	expect_both(t, KT_PROBES, "6 from " ETC "20-b.conf:1",
+	    "explicit " ETC "10-a.conf:4, applied " ETC "20-b.conf:1");
+}
+
+/*
+ * A NUL or a lone CR ends a line for systemd, which reads what follows as a line of its own; for
+ * procps a NUL ends what it sees of the line, and a CR is part of it.
+ */
+static void
+test_split_lines(void **state)
+{
+	static const char text[] = "kernel.nosuch = 1\r" TIME " = 100\n"
+	    INTVL " = 10\0" PROBES " = 3\n"
+	    "junk\0" PROBES " = 4\n";
+	const struct tmptree *t = *state;
+	char path[PATH_MAX];
+
+	tmptree_path(t->root, ETC "10-a.conf", path, sizeof(path));
+	tmptree_write(path, text, sizeof(text) - 1);
+	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "100 from " ETC "10-a.conf:1",
+	    "applied " ETC "10-a.conf:1");
+	expect(t, KT_LOADER_PROCPS, KT_TIME, "7200 default", "");
+	expect_both(t, KT_INTVL, "10 from " ETC "10-a.conf:2", "applied " ETC "10-a.conf:2");
+	expect(t, KT_LOADER_SYSTEMD, KT_PROBES, "4 from " ETC "10-a.conf:3",
+	    "overridden " ETC "10-a.conf:2, applied " ETC "10-a.conf:3");
+	expect(t, KT_LOADER_PROCPS, KT_PROBES, "9 default", "");
+}
+
 /* Blanks around the name, the '=' and the value do not count. */
 static void
 test_blanks(void **state)
@@ -871,6 +940,8 @@ main(void)
 		T(test_links_resolved_in_root),
 		T(test_key_forms),
 		T(test_key_unnormalised),
+		T(test_dialects_differ),
+		T(test_split_lines),
 		T(test_blanks),
 		T(test_comments),
 		T(test_dash_prefix),
