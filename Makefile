@@ -92,11 +92,11 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(BUILD)/tests/sockpeer
+check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
-	$(Q)sh tests/boot.sh ./$(BIN)
+	$(Q)KT_ENOSYS=$(BUILD)/tests/enosys sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
 
@@ -106,7 +106,8 @@ check-asan:
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
-		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer
+		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer \
+		build/clang/tests/enosys
 
 # mandoc -Tlint, every level; only its notes about the system's missing mandoc.db are dropped
 # (Debian keeps no mandoc.db, so every .Xr draws one): they are not about this page.

@@ -105,9 +105,10 @@ enum kt_assign_state {
 	KT_ASSIGN_HIDDEN,	/* its file is hidden by one of the same name in an earlier dir */
 };
 
+/* One line about a key, as the boot model read it. */
 struct kt_assign {
-	const char *file;
-	unsigned int line;
+	const char *file;	/* as the loader names it, without --root's directory */
+	unsigned int line;	/* counting \n, as an editor shows it */
 	const char *key;	/* as the loader reads it: a name, slashed, or a glob */
 	const char *value;	/* as the loader writes it; NULL for an exclusion */
 	int glob;
@@ -123,6 +124,20 @@ struct kt_boot_key {
 	size_t nassigns;
 };
 
+/* A file or directory the boot model could not read. */
+enum kt_boot_problem {
+	KT_BOOT_SKIPPED,	/* the loader cannot read it either, skips it and says so */
+	KT_BOOT_UNREAD,		/* ka-tune could not (or would not: a FIFO, a device) read what
+				 * the loader may: the boot values may be wrong */
+};
+
+struct kt_boot_note {
+	const char *file;	/* as the loader names it */
+	int err;		/* why, as a negative errno */
+	enum kt_boot_problem kind;
+};
+
+/* The boot model of a tree or of one file: kt_boot_read(), kt_boot_read_text(). */
 struct kt_boot;
 
 /* A middlebox that forgets idle TCP flows, with its idle timeout in seconds (0: read live). */
@@ -229,15 +244,35 @@ int kt_netns_reopen(const struct kt_netns *ns, int *ret_fd);
 int kt_netns_is_current(const struct kt_netns *ns);
 const char *kt_netns_strerror(int err);
 
-/* kt_boot.c */
+/*
+ * kt_boot.c: the boot model. kt_boot_read() works out what a loader sets the keys to at boot
+ * from the sysctl.d tree under root (NULL: this machine), at the kernel tick rate hz; paths and
+ * links resolve inside root. kt_boot_read_text() does it for one file's text applied alone, as
+ * `systemd-sysctl FILE` or `sysctl -p FILE` do. Both return 0 and set *ret, to free with
+ * kt_boot_free() (NULL is fine); or -ENOMEM, or why root could not be opened. Files that could
+ * not be read are no error: kt_boot_notes() sets *ret_notes to them (in b) and returns how many.
+ * kt_boot_key() is the one query: the value key k gets, the line it comes from (NULL: the
+ * kernel default) and every line about it; it points into b.
+ */
 int kt_boot_read(const char *root, enum kt_loader loader, long hz, struct kt_boot **ret);
+int kt_boot_read_text(enum kt_loader loader, const char *file, const char *text, size_t len,
+    long hz, struct kt_boot **ret);
 const struct kt_boot_key *kt_boot_key(const struct kt_boot *b, enum kt_key k);
-int kt_boot_error(const struct kt_boot *b, const char **ret_file);
+size_t kt_boot_notes(const struct kt_boot *b, const struct kt_boot_note **ret_notes);
 void kt_boot_free(struct kt_boot *b);
-enum kt_loader kt_boot_default_loader(const char *root);
+
+/*
+ * kt_machine.c: what a machine runs at boot. kt_boot_default_loader() says which loader applies
+ * sysctl.d files on the machine whose root is root (NULL: "/"): a live one runs systemd-sysctl
+ * where systemd runs it, an image tree where it holds systemd-sysctl; else procps.
+ * kt_loader_name() gives "systemd" or "procps" (static); kt_loader_from_name() parses them:
+ * 0, or -EINVAL leaving *ret. kt_kernel_hz() gives CONFIG_HZ of the running kernel from
+ * root/boot/config-<release>, or 1000 when that is not there.
+ */
+enum kt_loader kt_boot_default_loader(const char *root, int live);
 const char *kt_loader_name(enum kt_loader loader);
 int kt_loader_from_name(const char *name, enum kt_loader *ret);
-long kt_kernel_hz(void);
+long kt_kernel_hz(const char *root);
 
 /* kt_advice.c */
 const struct kt_profile *kt_profile_at(size_t i);

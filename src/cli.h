@@ -109,8 +109,10 @@ enum cli_about {
 };
 const char *cli_strerror(int err, enum cli_about about);
 
-/* Reading the boot values, for show --boot and check (in cmd_check.c for now). */
-int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret);
-int show_boot(const char *root, const char *loader_arg, int format);
+/* cli_boot.c: the boot values, for show --boot and check. */
+int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret,
+    int *ret_unsure);
+int cli_show_boot(const char *root, const char *loader_arg, int format);
+int cli_check_boot(enum kt_loader loader, const struct kt_values *running);
 
 #endif

@@ -102,10 +102,10 @@ fill_from_kernel(struct kt_values *want)
 static void
 warn_overridden(const struct persist *p)
 {
-	enum kt_loader loader = kt_boot_default_loader(p->root);
+	enum kt_loader loader = kt_boot_default_loader(p->root, p->root == NULL);
 	struct kt_boot *b;
 
-	if (kt_boot_read(p->root, loader, kt_kernel_hz(), &b) < 0)
+	if (kt_boot_read(p->root, loader, kt_kernel_hz(NULL), &b) < 0)
 		return;
 	for (int k = 0; k < KT_NKEYS; k++) {
 		const struct kt_boot_key *bk = kt_boot_key(b, k);

@@ -246,7 +246,7 @@ run_show(int argc, char **argv)
 		    all ? "--all-netns" : "--boot", all ? "it shows every network namespace"
 							: "boot files set the host's namespace");
 	if (boot)
-		return show_boot(root, loader, format == FORMAT_JSON ? 'j' :
+		return cli_show_boot(root, loader, format == FORMAT_JSON ? 'j' :
 		    format == FORMAT_SYSCTL ? 's' : 't');
 	if (all)
 		return show_all(format);

@@ -1,213 +1,47 @@
-/* kt_boot.c: work out what a sysctl loader (systemd-sysctl or procps sysctl --system) will set
- * the three keys to at boot, from the sysctl.d files, and which line of which file says so. */
+/* kt_boot.c: the boot model: what a sysctl loader (systemd-sysctl 252 or procps 4.0 sysctl
+ * --system) sets the three keys to at boot, and which line of which file says so, found by
+ * replaying its writes as it makes them. Linear in lines and files: names are found by hash. */
 #include <assert.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "katune.h"
 #include "kt_internal.h"
 
-/* The directories both loaders read, in order of precedence (/lib/sysctl.d is skipped where it
- * is /usr/lib/sysctl.d, as on merged-/usr systems). */
-static const char *const conf_dirs[] = {
-	KT_CONF_DIR, "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
-	"/lib/sysctl.d",
-};
-#define NDIRS (sizeof(conf_dirs) / sizeof(conf_dirs[0]))
-
 /* One line of a file that bears on our keys: an assignment, a glob, or a "-key" exclusion. */
 struct line {
-	size_t file;		/* index in boot->files */
+	size_t file;		/* index in b->files */
 	unsigned int lineno;
-	char *key;		/* as the loader normalises it: slashed for systemd, a path for procps */
+	char *key;		/* as the loader keeps it: normalised for systemd, a path for procps */
 	char *value;		/* NULL for an exclusion */
 	int glob;
 	unsigned int reach;	/* the keys its write lands on, or its glob matches */
-	enum kt_assign_state state[KT_NKEYS];	/* what became of it, for each key it names */
-};
-
-/* A file found in a sysctl.d directory. */
-struct file {
-	char *path;		/* as shown to users: the loader's path, without the root */
-	char *name;		/* its basename, the key of precedence */
-	int dir;		/* index in conf_dirs, or NDIRS for /etc/sysctl.conf */
-	int hidden;		/* a file of the same name in an earlier directory wins */
-	int isdir;		/* a directory named *.conf */
+	size_t rep;		/* the first line of the same name: the loader's one entry for it */
+	long cur;		/* systemd, of a first line: the line its entry holds now, or -1 */
+	size_t pos;		/* systemd, of a first line: where that entry stands in its order */
+	enum kt_assign_state state[KT_NKEYS];	/* what became of it, for each key it reaches */
 };
 
 struct kt_boot {
 	enum kt_loader loader;
-	struct file *files;
-	size_t nfiles, capfiles;
+	struct kt_bootfiles files;
 	struct line *lines;
 	size_t nlines, caplines;
+	size_t *names;		/* hash of the names of the lines the loader reads: index + 1 */
+	size_t capnames;	/* a power of two */
 	struct kt_boot_key keys[KT_NKEYS];
-	int err;		/* the first file that could not be read, and why */
-	const char *err_file;
 };
 
-static int
-grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	void *np;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 32;
-	np = reallocarray(*p, ncap, size);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
-
-/* --- reading the tree ------------------------------------------------------------------------ */
-
-/*
- * Open a file of the tree. With a root, the path and its symbolic links are resolved inside
- * root, as they would be on the machine booted from it.
- */
-static int
-open_in_root(int rootfd, const char *path, int flags)
-{
-	int fd, r;
-
-	if (rootfd < 0) {
-		fd = open(path, flags | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	r = kt_root_open(rootfd, path, flags, &fd);
-	return r < 0 ? r : fd;
-}
-
-static int
-add_file(struct kt_boot *b, const char *dir, const char *name, int dirindex, int isdir)
-{
-	struct file *f;
-	size_t dlen = strlen(dir), nlen = strlen(name);
-
-	if (grow((void **)&b->files, &b->capfiles, b->nfiles, sizeof(*b->files)) < 0)
-		return -ENOMEM;
-	f = &b->files[b->nfiles];
-	*f = (struct file){ .dir = dirindex, .isdir = isdir };
-	f->path = malloc(dlen + 1 + nlen + 1);
-	if (!f->path)
-		return -ENOMEM;
-	memcpy(f->path, dir, dlen);
-	f->path[dlen] = '/';
-	memcpy(f->path + dlen + 1, name, nlen + 1);
-	f->name = f->path + dlen + 1;
-	b->nfiles++;
-	return 0;
-}
-
-/* Whether a directory entry is a file the loader reads. */
-static int
-wanted(enum kt_loader loader, const struct dirent *de)
-{
-	size_t len = strlen(de->d_name);
-
-	if (len < 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-		return 0;
-	/*
-	 * procps takes any name ending in .conf, hidden ones and all; systemd 252 skips hidden
-	 * ones. Neither looks at the type: a directory, a FIFO or a device of that name is read
-	 * (or fails to be) and hides the same name in later directories.
-	 */
-	return loader == KT_LOADER_PROCPS || de->d_name[0] != '.';
-}
-
-/* Add the .conf files of one directory; a directory that does not exist is empty. */
-static int
-scan_dir(struct kt_boot *b, int rootfd, int dirindex, struct stat *seen, size_t *nseen)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
-
-	fd = open_in_root(rootfd, conf_dirs[dirindex], O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		(void)close(fd);
-		return r;
-	}
-	for (size_t i = 0; i < *nseen; i++) {
-		if (seen[i].st_dev == st.st_dev && seen[i].st_ino == st.st_ino) {
-			(void)close(fd);	/* /lib/sysctl.d is /usr/lib/sysctl.d here */
-			return 0;
-		}
-	}
-	seen[(*nseen)++] = st;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		(void)close(fd);
-		return r;
-	}
-	while (r == 0 && (de = readdir(d)))
-		if (wanted(b->loader, de))
-			r = add_file(b, conf_dirs[dirindex], de->d_name, dirindex,
-			    de->d_type == DT_DIR);
-	(void)closedir(d);
-	return r;
-}
-
-static int
-by_name_then_dir(const void *a, const void *b)
-{
-	const struct file *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : x->dir - y->dir;
-}
-
-/*
- * List the files in load order: sorted by name, a name in an earlier directory hiding the same
- * name later (kept, marked hidden, to report what it shadows); procps then reads /etc/sysctl.conf.
- */
-static int
-list_files(struct kt_boot *b, int rootfd)
-{
-	struct stat seen[NDIRS], st;
-	size_t nseen = 0;
-	int r, fd;
-
-	for (size_t i = 0; i < NDIRS; i++) {
-		r = scan_dir(b, rootfd, i, seen, &nseen);
-		if (r < 0)
-			return r;
-	}
-	if (b->nfiles > 1)
-		qsort(b->files, b->nfiles, sizeof(*b->files), by_name_then_dir);
-	for (size_t i = 1; i < b->nfiles; i++)
-		if (strcmp(b->files[i].name, b->files[i - 1].name) == 0)
-			b->files[i].hidden = 1;
-	if (b->loader != KT_LOADER_PROCPS)
-		return 0;
-	fd = open_in_root(rootfd, "/etc/sysctl.conf", O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return 0;
-	r = fstat(fd, &st);
-	(void)close(fd);
-	if (r < 0 || !S_ISREG(st.st_mode))
-		return 0;
-	if (add_file(b, "/etc", "sysctl.conf", NDIRS, 0) < 0)
-		return -ENOMEM;
-	return 0;
-}
+/* The running state of one key while the loader's writes are replayed. */
+struct replay {
+	int val;
+	long winner;		/* index of the line whose write set val, or -1 */
+};
 
 /* --- reading lines, as each loader does ---------------------------------------------------- */
 
@@ -218,10 +52,17 @@ add_line(struct kt_boot *b, size_t file, unsigned int lineno, const struct kt_se
 {
 	struct line *l;
 
-	if (grow((void **)&b->lines, &b->caplines, b->nlines, sizeof(*b->lines)) < 0)
-		return -ENOMEM;
+	if (b->nlines == b->caplines) {
+		size_t cap = b->caplines ? b->caplines * 2 : 32;
+
+		if (!(l = reallocarray(b->lines, cap, sizeof(*l))))
+			return -ENOMEM;
+		b->lines = l;
+		b->caplines = cap;
+	}
 	l = &b->lines[b->nlines];
-	*l = (struct line){ .file = file, .lineno = lineno, .glob = s->glob, .reach = reach };
+	*l = (struct line){ .file = file, .lineno = lineno, .glob = s->glob, .reach = reach,
+		.cur = -1 };
 	l->key = strdup(s->name);
 	l->value = s->value ? strdup(s->value) : NULL;
 	if (!l->key || (s->value && !l->value)) {
@@ -261,34 +102,19 @@ parse_text(struct kt_boot *b, size_t file, const char *text, size_t len)
 	return r;
 }
 
-/*
- * Parse every listed file. A file the loader could not read either (gone, a dangling link, a
- * directory) holds nothing; any other failure is kept in b->err for the caller to report.
- */
+/* Read and parse every listed file; what cannot be read is in b->files' notes. */
 static int
 parse_files(struct kt_boot *b, int rootfd)
 {
-	for (size_t i = 0; i < b->nfiles; i++) {
+	for (size_t i = 0; i < b->files.n; i++) {
 		char *text;
 		size_t len;
-		int r;
+		int r = kt_bootfiles_read(rootfd, b->loader, &b->files, i, &text, &len);
 
-		if (b->files[i].isdir)
-			continue;
-		r = kt_read_file(rootfd < 0 ? AT_FDCWD : rootfd, b->files[i].path,
-		    KT_READ_NULL_EMPTY | (rootfd < 0 ? 0 : KT_READ_IN_ROOT), KT_CONF_MAX, &text,
-		    &len, NULL);
-		if (r == -ENOENT || r == -EISDIR || r == -ELOOP)
-			continue;
-		if (r == -ENOMEM)
+		if (r < 0)
 			return r;
-		if (r < 0) {
-			if (!b->err) {
-				b->err = r;
-				b->err_file = b->files[i].path;
-			}
+		if (r > 0)
 			continue;
-		}
 		r = parse_text(b, i, text, len);
 		free(text);
 		if (r < 0)
@@ -297,39 +123,70 @@ parse_files(struct kt_boot *b, int rootfd)
 	return 0;
 }
 
-/* --- applying, as each loader does ------------------------------------------------------------- */
+/* --- names, found in constant time ---------------------------------------------------------- */
+
+static size_t
+hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of name in the table: where it is, or the empty one where it would go. */
+static size_t
+slot_of(const struct kt_boot *b, const char *name)
+{
+	size_t i = hash(name) & (b->capnames - 1);
+
+	while (b->names[i] && strcmp(b->lines[b->names[i] - 1].key, name) != 0)
+		i = (i + 1) & (b->capnames - 1);
+	return i;
+}
+
+/* Index the names of the lines the loader reads; each line's rep is the first of its name. */
+static int
+index_names(struct kt_boot *b)
+{
+	b->capnames = 16;
+	while (b->capnames < 2 * b->nlines)
+		b->capnames *= 2;
+	if (!(b->names = calloc(b->capnames, sizeof(*b->names))))
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nlines; i++) {
+		size_t s;
+
+		if (b->files.files[b->lines[i].file].hidden)
+			continue;
+		s = slot_of(b, b->lines[i].key);
+		if (!b->names[s])
+			b->names[s] = i + 1;
+		b->lines[i].rep = b->names[s] - 1;
+	}
+	return 0;
+}
 
 /*
- * Whether a glob line g is kept off key k because a line names k in the very words the loader
- * compares a glob's matches with (procps: path strings; systemd: normalised names).
+ * Whether a glob line g is kept off key k: a line the loader reads names k in the very words
+ * the loader compares a glob's matches with (procps: path strings, so "net//ipv4/..." is another
+ * name; systemd: normalised names), whether it assigns k or only excludes it.
  */
 static int
 named(const struct kt_boot *b, const struct line *g, enum kt_key k)
 {
 	struct kt_setting s = { .name = g->key, .glob = 1 };
 	char spelled[PATH_MAX];
+	size_t i;
 
 	if (!kt_sysctld_reaches(b->loader, &s, k, spelled, sizeof(spelled)))
 		return 0;
-	for (size_t i = 0; i < b->nlines; i++)
-		if (!b->lines[i].glob && !b->files[b->lines[i].file].hidden &&
-		    strcmp(b->lines[i].key, spelled) == 0)
-			return 1;
-	return 0;
+	i = b->names[slot_of(b, spelled)];
+	return i && !b->lines[i - 1].glob;
 }
 
-/* Whether a write of line l lands on key k (for a glob: whether it matches k). */
-static int
-matches(const struct line *l, enum kt_key k)
-{
-	return (l->reach & KT_BIT(k)) != 0;
-}
-
-/* The running state of one key while the loader's writes are replayed. */
-struct replay {
-	int val;
-	long winner;		/* index of the line whose write set val, or -1 */
-};
+/* --- applying, as each loader does ---------------------------------------------------------- */
 
 /* One write of line li's value to key k, as the kernel takes or refuses it. */
 static void
@@ -349,28 +206,45 @@ write_key(struct kt_boot *b, struct replay *st, enum kt_key k, size_t li, long h
 	l->state[k] = KT_ASSIGN_APPLIED;
 }
 
+/* What the loader does with line li for each key it reaches, when it comes to write it. */
+static void
+apply_line(struct kt_boot *b, struct replay *st, size_t li, long hz)
+{
+	struct line *l = &b->lines[li];
+
+	for (int k = 0; k < KT_NKEYS; k++) {
+		if (!(l->reach & KT_BIT(k)))
+			continue;
+		if (!l->value)
+			l->state[k] = KT_ASSIGN_EXCLUDED;
+		else if (l->glob && named(b, l, k))
+			l->state[k] = KT_ASSIGN_EXPLICIT;
+		else
+			write_key(b, &st[k], k, li, hz);
+	}
+}
+
 /*
  * procps 4.0: every line is kept in a list in load order and written in that order, so each
  * assignment of a key is written and the last one the kernel takes stays. A glob skips a key
  * that any line (an assignment or a "-key" exclusion) names exactly.
  */
-static void
+static int
 replay_procps(struct kt_boot *b, struct replay *st, long hz)
 {
-	for (int k = 0; k < KT_NKEYS; k++) {
-		for (size_t i = 0; i < b->nlines; i++) {
-			struct line *l = &b->lines[i];
+	for (size_t i = 0; i < b->nlines; i++)
+		if (!b->files.files[b->lines[i].file].hidden)
+			apply_line(b, st, i, hz);
+	return 0;
+}
 
-			if (b->files[l->file].hidden || !matches(l, k))
-				continue;
-			if (!l->value)
-				l->state[k] = KT_ASSIGN_EXCLUDED;
-			else if (l->glob && named(b, l, k))
-				l->state[k] = KT_ASSIGN_EXPLICIT;
-			else
-				write_key(b, &st[k], k, i, hz);
-		}
-	}
+static int
+by_pos(const void *a, const void *b, void *lines)
+{
+	const struct line *l = lines;
+	size_t x = l[*(const size_t *)a].pos, y = l[*(const size_t *)b].pos;
+
+	return (x > y) - (x < y);
 }
 
 /*
@@ -382,48 +256,34 @@ replay_procps(struct kt_boot *b, struct replay *st, long hz)
 static int
 replay_systemd(struct kt_boot *b, struct replay *st, long hz)
 {
-	size_t *entry = calloc(b->nlines ? b->nlines : 1, sizeof(*entry)), n = 0;
+	size_t *order = malloc((b->nlines ? b->nlines : 1) * sizeof(*order)), n = 0;
 
-	if (!entry)
+	if (!order)
 		return -ENOMEM;
 	for (size_t i = 0; i < b->nlines; i++) {
-		const struct line *l = &b->lines[i];
-		size_t e;
+		struct line *l = &b->lines[i], *rep = &b->lines[l->rep], *old;
 
-		if (b->files[l->file].hidden)
+		if (b->files.files[l->file].hidden)
 			continue;
-		for (e = 0; e < n && strcmp(b->lines[entry[e]].key, l->key) != 0; e++)
-			;
-		if (e < n) {
-			const char *old = b->lines[entry[e]].value;
-
+		if (rep->cur >= 0) {
+			old = &b->lines[rep->cur];
 			for (int k = 0; k < KT_NKEYS; k++)
-				if (matches(&b->lines[entry[e]], k))
-					b->lines[entry[e]].state[k] = KT_ASSIGN_OVERRIDDEN;
-			if (old && l->value && strcmp(old, l->value) == 0) {
-				entry[e] = i;	/* same value: the entry keeps its place */
+				if (old->reach & KT_BIT(k))
+					old->state[k] = KT_ASSIGN_OVERRIDDEN;
+			if (old->value && l->value && strcmp(old->value, l->value) == 0) {
+				rep->cur = (long)i;	/* same value: the entry keeps its place */
 				continue;
 			}
-			memmove(&entry[e], &entry[e + 1], (n - e - 1) * sizeof(*entry));
-			n--;
+		} else {
+			order[n++] = l->rep;
 		}
-		entry[n++] = i;
+		rep->cur = (long)i;
+		rep->pos = i;
 	}
-	for (size_t e = 0; e < n; e++) {
-		struct line *l = &b->lines[entry[e]];
-
-		for (int k = 0; k < KT_NKEYS; k++) {
-			if (!matches(l, k))
-				continue;
-			if (!l->value)
-				l->state[k] = KT_ASSIGN_EXCLUDED;
-			else if (l->glob && named(b, l, k))
-				l->state[k] = KT_ASSIGN_EXPLICIT;
-			else
-				write_key(b, &st[k], k, entry[e], hz);
-		}
-	}
-	free(entry);
+	qsort_r(order, n, sizeof(*order), by_pos, b->lines);
+	for (size_t e = 0; e < n; e++)
+		apply_line(b, st, (size_t)b->lines[order[e]].cur, hz);
+	free(order);
 	return 0;
 }
 
@@ -436,27 +296,21 @@ collect(struct kt_boot *b, const struct replay *st)
 		size_t n = 0;
 
 		for (size_t i = 0; i < b->nlines; i++)
-			if (matches(&b->lines[i], k))
-				n++;
-		bk->assigns = calloc(n ? n : 1, sizeof(*bk->assigns));
-		if (!bk->assigns)
+			n += (b->lines[i].reach & KT_BIT(k)) != 0;
+		if (!(bk->assigns = calloc(n ? n : 1, sizeof(*bk->assigns))))
 			return -ENOMEM;
 		bk->val = st[k].val;
 		for (size_t i = 0; i < b->nlines; i++) {
 			const struct line *l = &b->lines[i];
+			const struct kt_bootfile *f = &b->files.files[l->file];
 			struct kt_assign *a;
 
-			if (!matches(l, k))
+			if (!(l->reach & KT_BIT(k)))
 				continue;
 			a = &bk->assigns[bk->nassigns++];
-			*a = (struct kt_assign){
-				.file = b->files[l->file].path,
-				.line = l->lineno,
-				.key = l->key,
-				.value = l->value,
-				.glob = l->glob,
-				.state = b->files[l->file].hidden ? KT_ASSIGN_HIDDEN : l->state[k],
-			};
+			*a = (struct kt_assign){ .file = f->path, .line = l->lineno, .key = l->key,
+				.value = l->value, .glob = l->glob,
+				.state = f->hidden ? KT_ASSIGN_HIDDEN : l->state[k] };
 			if ((long)i == st[k].winner)
 				bk->from = a;
 		}
@@ -464,169 +318,140 @@ collect(struct kt_boot *b, const struct replay *st)
 	return 0;
 }
 
+/* Replay the loader's writes over the lines read, and say what became of each key. */
+static int
+model(struct kt_boot *b, long hz)
+{
+	struct replay st[KT_NKEYS];
+	int r;
+
+	for (int k = 0; k < KT_NKEYS; k++)
+		st[k] = (struct replay){ .val = kt_key(k)->kernel_default, .winner = -1 };
+	r = index_names(b);
+	if (r == 0)
+		r = b->loader == KT_LOADER_PROCPS ? replay_procps(b, st, hz)
+						  : replay_systemd(b, st, hz);
+	return r < 0 ? r : collect(b, st);
+}
+
+/* Finish reading b (r: how it went so far): model it, and give it, or free it. */
+static int
+finish(struct kt_boot *b, int r, long hz, struct kt_boot **ret)
+{
+	if (r == 0)
+		r = model(b, hz);
+	if (r < 0) {
+		kt_boot_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+static struct kt_boot *
+new_boot(enum kt_loader loader)
+{
+	struct kt_boot *b = calloc(1, sizeof(*b));
+
+	assert(loader == KT_LOADER_SYSTEMD || loader == KT_LOADER_PROCPS);
+	if (b)
+		b->loader = loader;
+	return b;
+}
+
 /*
- * Work out what loader will set the three keys to at boot from the sysctl.d tree under root ("" or
- * NULL for this machine), for a kernel with the given HZ (kt_kernel_hz()). Returns 0 and sets
- * *ret (to free with kt_boot_free()), or a negative errno. Files that could not be read are
- * reported by kt_boot_error().
+ * Work out what loader sets the three keys to at boot from the sysctl.d tree under root (NULL,
+ * "" or "/" for this machine), for a kernel with the given HZ (kt_kernel_hz()). Paths and links
+ * resolve inside root, as on the machine booted from it. Returns 0 and sets *ret (to free with
+ * kt_boot_free()); -ENOMEM; or why root could not be opened (-ENOENT, -ENOTDIR, -EACCES...).
+ * Files and directories that could not be read are not an error: kt_boot_notes() lists them.
  */
 int
 kt_boot_read(const char *root, enum kt_loader loader, long hz, struct kt_boot **ret)
 {
-	struct replay st[KT_NKEYS];
 	struct kt_boot *b;
-	int rootfd = -1, r;
+	int rootfd, r;
 
 	assert(ret);
-	assert(loader == KT_LOADER_SYSTEMD || loader == KT_LOADER_PROCPS);
 
-	if (root && *root && strcmp(root, "/") != 0) {
-		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (rootfd < 0)
-			return -errno;
+	rootfd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	if (!(b = new_boot(loader))) {
+		(void)close(rootfd);
+		return -ENOMEM;
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b) {
-		r = -ENOMEM;
-		goto out;
-	}
-	b->loader = loader;
-	for (int k = 0; k < KT_NKEYS; k++)
-		st[k] = (struct replay){ .val = kt_key(k)->kernel_default, .winner = -1 };
-	r = list_files(b, rootfd);
+	r = kt_bootfiles_list(rootfd, loader, &b->files);
 	if (r == 0)
 		r = parse_files(b, rootfd);
-	if (r == 0)
-		r = loader == KT_LOADER_PROCPS ? (replay_procps(b, st, hz), 0)
-					       : replay_systemd(b, st, hz);
-	if (r == 0)
-		r = collect(b, st);
-	if (r < 0) {
-		kt_boot_free(b);
-		goto out;
-	}
-	*ret = b;
-out:
-	if (rootfd >= 0)
-		(void)close(rootfd);
-	return r;
+	(void)close(rootfd);
+	return finish(b, r, hz, ret);
 }
 
-/* What the loader sets key k to at boot, the line that says so, and every line about it. */
+/*
+ * Work out what loader sets the keys to when it applies one file's text alone, as
+ * `systemd-sysctl FILE` or `sysctl -p FILE` do; file is the name its lines are reported under.
+ * persist asks this of every text it would write. Returns 0 and sets *ret (to free with
+ * kt_boot_free()), or -ENOMEM.
+ */
+int
+kt_boot_read_text(enum kt_loader loader, const char *file, const char *text, size_t len,
+    long hz, struct kt_boot **ret)
+{
+	struct kt_boot *b = new_boot(loader);
+	int r;
+
+	assert(file);
+	assert(text || len == 0);
+	assert(ret);
+
+	if (!b)
+		return -ENOMEM;
+	r = kt_bootfiles_one(&b->files, file);
+	if (r == 0)
+		r = parse_text(b, 0, text ? text : "", len);
+	return finish(b, r, hz, ret);
+}
+
+/*
+ * What the loader sets key k to at boot, the line that says so (NULL: the kernel default), and
+ * every line about it in load order. Points into b: valid until kt_boot_free(b).
+ */
 const struct kt_boot_key *
 kt_boot_key(const struct kt_boot *b, enum kt_key k)
 {
 	assert(b);
-	assert(k < KT_NKEYS);
+	assert((unsigned int)k < KT_NKEYS);
 	return &b->keys[k];
 }
 
-/* The first file that could not be read while working the boot values out, and why; or 0. */
-int
-kt_boot_error(const struct kt_boot *b, const char **ret_file)
+/*
+ * The files and directories that could not be read, in load order, in *ret_notes (valid until
+ * kt_boot_free(b)): KT_BOOT_UNREAD ones make the boot values uncertain. Returns how many.
+ */
+size_t
+kt_boot_notes(const struct kt_boot *b, const struct kt_boot_note **ret_notes)
 {
 	assert(b);
-	if (b->err && ret_file)
-		*ret_file = b->err_file;
-	return b->err;
+	assert(ret_notes);
+	*ret_notes = b->files.notes;
+	return b->files.nnotes;
 }
 
+/* Free what kt_boot_read() or kt_boot_read_text() returned; NULL is fine. */
 void
 kt_boot_free(struct kt_boot *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->nfiles; i++)
-		free(b->files[i].path);
 	for (size_t i = 0; i < b->nlines; i++) {
 		free(b->lines[i].key);
 		free(b->lines[i].value);
 	}
 	for (int k = 0; k < KT_NKEYS; k++)
 		free(b->keys[k].assigns);
-	free(b->files);
+	kt_bootfiles_free(&b->files);
 	free(b->lines);
+	free(b->names);
 	free(b);
-}
-
-/*
- * The loader that runs at boot: systemd-sysctl where systemd runs the machine (or, for an image
- * tree, where the image has systemd-sysctl), procps' sysctl --system elsewhere.
- */
-enum kt_loader
-kt_boot_default_loader(const char *root)
-{
-	static const char *const probes[] = {
-		"/usr/lib/systemd/systemd-sysctl", "/lib/systemd/systemd-sysctl",
-	};
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (!root || !*root || strcmp(root, "/") == 0)
-		return stat("/run/systemd/system", &st) == 0 ? KT_LOADER_SYSTEMD
-							      : KT_LOADER_PROCPS;
-	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
-		if (snprintf(path, sizeof(path), "%s%s", root, probes[i]) < (int)sizeof(path) &&
-		    lstat(path, &st) == 0)
-			return KT_LOADER_SYSTEMD;
-	return KT_LOADER_PROCPS;
-}
-
-const char *
-kt_loader_name(enum kt_loader loader)
-{
-	return loader == KT_LOADER_SYSTEMD ? "systemd" : "procps";
-}
-
-/*
- * Parse a loader's name as given on the command line ("systemd" or "procps"). Returns 0 and sets
- * *ret, or -EINVAL.
- */
-int
-kt_loader_from_name(const char *name, enum kt_loader *ret)
-{
-	assert(name);
-	assert(ret);
-	if (strcmp(name, "systemd") == 0)
-		*ret = KT_LOADER_SYSTEMD;
-	else if (strcmp(name, "procps") == 0)
-		*ret = KT_LOADER_PROCPS;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * The kernel's tick rate, which bounds the time and interval (at most INT_MAX / HZ seconds):
- * CONFIG_HZ from /boot/config-<release>, or 1000, the highest a kernel is built with, when that
- * file is not there. Only values above 2147483 seconds depend on it.
- */
-long
-kt_kernel_hz(void)
-{
-	char path[PATH_MAX], line[256];
-	struct utsname u;
-	long hz = 1000;
-	FILE *f;
-
-	if (uname(&u) < 0 ||
-	    snprintf(path, sizeof(path), "/boot/config-%s", u.release) >= (int)sizeof(path))
-		return hz;
-	f = fopen(path, "re");
-	if (!f)
-		return hz;
-	while (fgets(line, sizeof(line), f)) {
-		const char *errstr = NULL;
-		long long v;
-
-		if (strncmp(line, "CONFIG_HZ=", 10) != 0)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		v = strtonum(line + 10, 1, 100000, &errstr);
-		if (!errstr)
-			hz = (long)v;
-		break;
-	}
-	(void)fclose(f);
-	return hz;
 }

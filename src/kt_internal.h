@@ -1,5 +1,5 @@
 /* kt_internal.h: what the library files share and the API does not show: small helpers, the
- * sysctl.d grammar, the file layer under persist, and the functions only the tests call. */
+ * sysctl.d grammar, and the functions only the tests call. */
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
@@ -61,5 +61,26 @@ int kt_root_walk(int rootfd, const char *path, int flags, int *ret_fd);
 #define KT_READ_NULL_EMPTY	0x8	/* the null device reads as empty (a link to /dev/null) */
 int kt_read_file(int dirfd, const char *path, unsigned int flags, size_t max, char **ret_text,
     size_t *ret_len, unsigned int *ret_mode);
+
+/* kt_boot_files.c: the files a loader reads at boot, for kt_boot.c. */
+struct kt_bootfile {
+	char *path;		/* as the loader names it, without the root */
+	const char *name;	/* its last component: a name hides the same name later */
+	int dir;		/* the index of its directory in the loaders' list */
+	int hidden;		/* a file of the same name in an earlier directory is read instead */
+};
+
+struct kt_bootfiles {
+	struct kt_bootfile *files;	/* in load order */
+	size_t n, cap;
+	struct kt_boot_note *notes;	/* what could not be read */
+	size_t nnotes, capnotes;
+};
+
+int kt_bootfiles_list(int rootfd, enum kt_loader loader, struct kt_bootfiles *f);
+int kt_bootfiles_read(int rootfd, enum kt_loader loader, struct kt_bootfiles *f, size_t i,
+    char **ret_text, size_t *ret_len);
+int kt_bootfiles_one(struct kt_bootfiles *f, const char *path);
+void kt_bootfiles_free(struct kt_bootfiles *f);
 
 #endif

@@ -296,6 +296,8 @@ is_key_file(const struct comp *c, size_t n)
 {
 	struct comp want[8];
 
+	if (n != 5)
+		return 0;	/* proc, sys, net, ipv4, the file: all our keys are as deep */
 	for (int k = 0; k < KT_NKEYS; k++) {
 		size_t i = 0;
 
@@ -394,9 +396,15 @@ kt_sysctld_reaches(enum kt_loader dialect, const struct kt_setting *s, enum kt_k
     char *spelled, size_t len)
 {
 	struct comp c[MAX_COMPS], want[8];
-	size_t n, nwant = key_comps(k, want);
+	const char *last, *klast = strrchr(kt_key(k)->path, '/') + 1;
+	size_t n, nwant;
 
 	assert(s);
+	/* Most lines are other keys': an exact name must end in the key's file name. */
+	last = strrchr(s->name, '/');
+	if (!s->glob && strcmp(last ? last + 1 : s->name, klast) != 0)
+		return 0;
+	nwant = key_comps(k, want);
 	n = resolve(s->name, dialect == KT_LOADER_PROCPS, c);
 	if (n != nwant)
 		return 0;

@@ -158,13 +158,78 @@ for loader in systemd procps; do
 			opened=$(opened_for_reading "/$f" show --boot --loader $loader \
 			    ${root:+--root "$root"})
 			[ -z "$opened" ] || fail "$loader ${root:-/}: opened $f: $opened"
+			err_has "warning: /etc/sysctl.d/$f: cannot read: not a regular file; the boot values may be wrong"
 		done
-		err_has "warning: /etc/sysctl.d/50-fifo.conf: cannot read: not a regular file"
 		out_has "net.ipv4.tcp_keepalive_time   = 7200  kernel default"
 	done
 done
 rm -rf "$tmp/img"
 clear_tree
+
+t "check: a file that could not be read makes the boot values uncertain: not ok, exit 1"
+mkfifo /etc/sysctl.d/50-fifo.conf
+run 1 check --loader procps
+err_has "warning: /etc/sysctl.d/50-fifo.conf: cannot read: not a regular file"
+out_is "unknown: the running values are what procps sets at boot from the files ka-tune could read, but 1 could not be read"
+echo 600 >$ipv4/tcp_keepalive_time
+run 1 check --loader systemd
+out_has "net.ipv4.tcp_keepalive_time: running 600, boot 7200 (kernel default)"
+out_has "drift:"
+clear_tree
+reset
+run 0 check --loader procps
+out_has "ok:"
+
+t "a link that loops is skipped with a warning, as the loaders skip it and say so"
+ln -s 50-loop.conf /etc/sysctl.d/50-loop.conf
+printf 'net.ipv4.tcp_keepalive_probes = 4\n' >/usr/lib/sysctl.d/50-loop.conf
+for loader in systemd procps; do
+	run 0 show --boot --loader $loader --sysctl
+	err_is "ka-tune: warning: /etc/sysctl.d/50-loop.conf: cannot open: too many levels of symbolic links ($loader skips it too)"
+	out_has "net.ipv4.tcp_keepalive_probes = 9"
+	[ "$(applied $loader)" = "7200 75 9 " ] || fail "$loader did not skip the loop"
+done
+sysctl --system 2>&1 >/dev/null | grep -qF 'cannot open "/etc/sysctl.d/50-loop.conf"' ||
+    fail "procps says nothing of the loop"
+run 0 check --loader procps
+out_has "ok:"
+clear_tree
+
+t "--root: etc/sysctl.d may be a link inside the image; a loop is skipped, no word of writing"
+mkdir -p "$tmp/img/etc" "$tmp/img/usr/lib/sysctl.d" "$tmp/img/vendor"
+printf 'net.ipv4.tcp_keepalive_probes = 4\n' >"$tmp/img/vendor/50-x.conf"
+ln -s /vendor "$tmp/img/etc/sysctl.d"
+run 0 show --boot --root "$tmp/img" --loader procps --sysctl
+out_has "net.ipv4.tcp_keepalive_probes = 4"
+err_empty
+rm "$tmp/img/etc/sysctl.d"
+ln -s sysctl.d "$tmp/img/etc/sysctl.d"
+run 0 show --boot --root "$tmp/img" --loader systemd
+err_is "ka-tune: warning: /etc/sysctl.d: cannot open: too many levels of symbolic links (systemd skips it too)"
+grep -q write "$err" && fail "a read-only command speaks of writing"
+rm -rf "$tmp/img"
+
+t "--root without openat2 (a kernel before 5.6, a seccomp profile): the same, by a walk"
+if [ -x "${KT_ENOSYS:-}" ]; then
+	mkdir -p "$tmp/img/etc/sysctl.d" "$tmp/img/usr/lib/sysctl.d" "$tmp/img/lib"
+	printf 'net.ipv4.tcp_keepalive_intvl = 44\n' >"$tmp/img/usr/lib/sysctl.d/50-x.conf"
+	ln -s /usr/lib/sysctl.d/50-x.conf "$tmp/img/etc/sysctl.d/60-abs.conf"
+	ln -s ../../../../../../usr/lib/sysctl.d/50-x.conf "$tmp/img/etc/sysctl.d/70-up.conf"
+	ln -s /etc/sysctl.d "$tmp/img/lib/sysctl.d"
+	ln -s 80-loop.conf "$tmp/img/etc/sysctl.d/80-loop.conf"
+	for loader in systemd procps; do
+		"$bin" show --boot --root "$tmp/img" --loader $loader --json >"$tmp/want" 2>"$tmp/want.err"
+		ASAN_OPTIONS=$no_lsan "$KT_ENOSYS" "$bin" show --boot --root "$tmp/img" \
+		    --loader $loader --json >"$out" 2>"$err" || fail "$loader: exit $? without openat2"
+		cmp -s "$out" "$tmp/want" || fail "$loader: not the same without openat2"
+		cmp -s "$err" "$tmp/want.err" || fail "$loader: other warnings without openat2"
+		grep -q '"intvl": {"boot": 44, "from": {"file": "/etc/sysctl.d/70-up.conf"' "$out" ||
+		    fail "$loader: a link resolved outside the image"
+	done
+	rm -rf "$tmp/img"
+else
+	echo "SKIP: $name: no KT_ENOSYS helper (tests/enosys.c, built by make check-cli)"
+fi
 
 t "--root reads an image tree, and does not compare with the running kernel"
 mkdir -p "$tmp/img/etc/sysctl.d" "$tmp/img/usr/lib/sysctl.d"

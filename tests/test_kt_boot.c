@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -177,15 +178,41 @@ check_boot(const struct kt_boot *b, enum kt_loader loader, enum kt_key k, const 
 	}
 }
 
+/*
+ * The notes of a model as "KIND FILE ERR, ...", KIND "skipped" or "unread", ERR the errno's
+ * name for the few the tests meet.
+ */
+static const char *
+notes_of(const struct kt_boot *b, char *buf, size_t len)
+{
+	const struct kt_boot_note *notes;
+	size_t n = kt_boot_notes(b, &notes), o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int e = -notes[i].err;
+		const char *err = e == ENOENT ? "ENOENT" : e == ELOOP ? "ELOOP" : e == ENXIO ?
+		    "ENXIO" : e == EISDIR ? "EISDIR" : e == EINVAL ? "EINVAL" : e == EFBIG ? "EFBIG" :
+		    e == EACCES ? "EACCES" : "other";
+		int w = snprintf(buf + o, len - o, "%s%s %s %s", i ? ", " : "",
+		    notes[i].kind == KT_BOOT_SKIPPED ? "skipped" : "unread", notes[i].file, err);
+
+		assert_true(w > 0 && (size_t)w < len - o);
+		o += (size_t)w;
+	}
+	return buf;
+}
+
 /* Read the tree with a loader and check one key. */
 static void
 expect(const struct tmptree *t, enum kt_loader loader, enum kt_key k, const char *got,
     const char *lines)
 {
 	struct kt_boot *b = boot(t, loader);
+	char notes[512];
 
 	check_boot(b, loader, k, got, lines);
-	assert_int_equal(kt_boot_error(b, NULL), 0);
+	assert_string_equal(notes_of(b, notes, sizeof(notes)), "");
 	done(b);
 }
 
@@ -342,9 +369,18 @@ test_links_resolved_in_root(void **state)
 	symlink_in(t, ETC "50-up.conf", "../../../../../../../../etc/probes.txt");
 	expect_both(t, KT_PROBES, "5 from " ETC "50-up.conf:1", "applied " ETC "50-up.conf:1");
 
-	/* A dangling link holds nothing, and is no error. */
+	/* A dangling link holds nothing; procps says so, systemd does not. */
 	symlink_in(t, ETC "60-gone.conf", "nosuch.conf");
-	expect_both(t, KT_PROBES, "5 from " ETC "50-up.conf:1", "applied " ETC "50-up.conf:1");
+	for (size_t i = 0; i < NELEM(loaders); i++) {
+		struct kt_boot *b = boot(t, loaders[i]);
+		char notes[512];
+
+		check_boot(b, loaders[i], KT_PROBES, "5 from " ETC "50-up.conf:1",
+		    "applied " ETC "50-up.conf:1");
+		assert_string_equal(notes_of(b, notes, sizeof(notes)),
+		    loaders[i] == KT_LOADER_PROCPS ? "skipped " ETC "60-gone.conf ENOENT" : "");
+		done(b);
+	}
 }
 
 /* Dotted and slashed names are the same key; the loaders read them as slashed paths. */
@@ -736,60 +772,16 @@ test_systemd_same_value(void **state)
 	    "30-c.conf:1");
 }
 
-static void
-test_default_loader(void **state)
-{
-	const struct tmptree *t = *state;
-
-	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
-
-	tmptree_mkdirs(t->root, "usr/lib/systemd");
-	tmptree_put(t->root, "usr/lib/systemd/systemd-sysctl", "");
-	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_SYSTEMD);
-	remove_in(t, "usr/lib/systemd/systemd-sysctl");
-	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
-
-	tmptree_mkdirs(t->root, "lib/systemd");
-	tmptree_put(t->root, "lib/systemd/systemd-sysctl", "");
-	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_SYSTEMD);
-	remove_in(t, "lib/systemd/systemd-sysctl");
-	assert_int_equal(kt_boot_default_loader(t->root), KT_LOADER_PROCPS);
-}
-
-static void
-test_loader_names(void **state)
-{
-	static const char *const bad[] = {
-		"", "Systemd", "PROCPS", "systemd ", " procps", "procps-ng", "sysctl",
-		"systemd-sysctl",
-	};
-	enum kt_loader l;
-
-	(void)state;
-	assert_string_equal(kt_loader_name(KT_LOADER_SYSTEMD), "systemd");
-	assert_string_equal(kt_loader_name(KT_LOADER_PROCPS), "procps");
-	for (size_t i = 0; i < NELEM(loaders); i++) {
-		l = (enum kt_loader)77;
-		assert_int_equal(kt_loader_from_name(kt_loader_name(loaders[i]), &l), 0);
-		assert_int_equal(l, loaders[i]);
-	}
-	for (size_t i = 0; i < NELEM(bad); i++) {
-		l = (enum kt_loader)77;
-		assert_int_equal(kt_loader_from_name(bad[i], &l), -EINVAL);
-		assert_int_equal(l, (enum kt_loader)77);
-	}
-}
-
 /*
- * A file larger than KT_CONF_MAX is not read: the error names it, and the other files still
- * count. One of exactly KT_CONF_MAX bytes is read.
+ * A file larger than KT_CONF_MAX is not read: a note names it, the boot values may be wrong, and
+ * the other files still count. One of exactly KT_CONF_MAX bytes is read.
  */
 static void
 test_error_too_big(void **state)
 {
 	const struct tmptree *t = *state;
 	static const char head[] = INTVL " = 21\n";
-	char path[PATH_MAX];
+	char path[PATH_MAX], notes[512];
 	int fd;
 
 	tmptree_put(t->root, ETC "60-ok.conf", TIME " = 100\n");
@@ -800,11 +792,9 @@ test_error_too_big(void **state)
 	assert_int_equal(ftruncate(fd, KT_CONF_MAX), 0);
 
 	for (size_t i = 0; i < NELEM(loaders); i++) {
-		const char *file = "untouched";
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_int_equal(kt_boot_error(b, &file), 0);
-		assert_string_equal(file, "untouched");
+		assert_string_equal(notes_of(b, notes, sizeof(notes)), "");
 		check_boot(b, loaders[i], KT_INTVL, "21 from " ETC "50-big.conf:1",
 		    "applied " ETC "50-big.conf:1");
 		done(b);
@@ -813,13 +803,10 @@ test_error_too_big(void **state)
 	assert_int_equal(ftruncate(fd, KT_CONF_MAX + 1), 0);
 	assert_int_equal(close(fd), 0);
 	for (size_t i = 0; i < NELEM(loaders); i++) {
-		const char *file = NULL;
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_int_equal(kt_boot_error(b, &file), -EFBIG);
-		assert_non_null(file);
-		assert_string_equal(file, ETC "50-big.conf");
-		assert_int_equal(kt_boot_error(b, NULL), -EFBIG);
+		assert_string_equal(notes_of(b, notes, sizeof(notes)),
+		    "unread " ETC "50-big.conf EFBIG");
 		check_boot(b, loaders[i], KT_INTVL, "75 default", "");
 		check_boot(b, loaders[i], KT_TIME, "100 from " ETC "60-ok.conf:1",
 		    "applied " ETC "60-ok.conf:1");
@@ -829,14 +816,14 @@ test_error_too_big(void **state)
 
 /*
  * A socket cannot be opened (ENXIO): both loaders take any name ending in .conf, whatever its
- * type, and fail on it (checked against systemd-sysctl 252 and procps 4.0.2).
+ * type, fail on it, say so and go on (checked against systemd-sysctl 252 and procps 4.0.2).
  */
 static void
 test_error_socket(void **state)
 {
 	const struct tmptree *t = *state;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *file = NULL;
+	char notes[512];
 	int n, fd;
 
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" ETC "50-sock.conf", t->root);
@@ -850,8 +837,8 @@ test_error_socket(void **state)
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_int_equal(kt_boot_error(b, &file), -ENXIO);
-		assert_string_equal(file, ETC "50-sock.conf");
+		assert_string_equal(notes_of(b, notes, sizeof(notes)),
+		    "skipped " ETC "50-sock.conf ENXIO");
 		check_boot(b, loaders[i], KT_TIME, "100 from " ETC "60-ok.conf:1",
 		    "applied " ETC "60-ok.conf:1");
 		done(b);
@@ -861,14 +848,14 @@ test_error_socket(void **state)
 
 /*
  * A FIFO is never opened for reading, so it never hangs the model; both loaders would open it,
- * and wait for a writer, so the boot values cannot be told: an error names it. A directory named
- * *.conf holds nothing, for ka-tune as for the loaders.
+ * and wait for a writer, so the boot values cannot be told: an "unread" note names it. A
+ * directory named *.conf holds nothing: systemd says it cannot read it, procps says nothing.
  */
 static void
 test_fifo_and_directory(void **state)
 {
 	const struct tmptree *t = *state;
-	char path[PATH_MAX];
+	char path[PATH_MAX], notes[512];
 
 	tmptree_path(t->root, ETC "50-fifo.conf", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0644), 0);
@@ -876,22 +863,89 @@ test_fifo_and_directory(void **state)
 	symlink_in(t, ETC "56-dirlink.conf", "55-dir.conf");
 	tmptree_put(t->root, ETC "60-ok.conf", TIME " = 100\n");
 	for (size_t i = 0; i < NELEM(loaders); i++) {
-		const char *file = NULL;
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_int_equal(kt_boot_error(b, &file), -EINVAL);
-		assert_string_equal(file, ETC "50-fifo.conf");
+		assert_string_equal(notes_of(b, notes, sizeof(notes)),
+		    loaders[i] == KT_LOADER_SYSTEMD ? "unread " ETC "50-fifo.conf EINVAL, skipped "
+		    ETC "55-dir.conf EISDIR, skipped " ETC "56-dirlink.conf EISDIR" :
+		    "unread " ETC "50-fifo.conf EINVAL");
 		check_boot(b, loaders[i], KT_TIME, "100 from " ETC "60-ok.conf:1",
 		    "applied " ETC "60-ok.conf:1");
 		done(b);
 	}
-	assert_int_equal(unlink(path), 0);
+}
+
+/*
+ * A link that loops or leads nowhere holds nothing. Both loaders say so of a loop; of a dangling
+ * link only procps does ("cannot open"). Either still hides the same name in later directories.
+ */
+static void
+test_links_that_fail(void **state)
+{
+	const struct tmptree *t = *state;
+	char notes[512];
+
+	symlink_in(t, ETC "50-loop.conf", "50-loop.conf");
+	symlink_in(t, ETC "60-gone.conf", "nowhere.conf");
+	tmptree_put(t->root, USR "50-loop.conf", TIME " = 100\n");
+	tmptree_put(t->root, USR "60-gone.conf", INTVL " = 10\n");
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_int_equal(kt_boot_error(b, NULL), 0);
+		assert_string_equal(notes_of(b, notes, sizeof(notes)),
+		    loaders[i] == KT_LOADER_SYSTEMD ? "skipped " ETC "50-loop.conf ELOOP" :
+		    "skipped " ETC "50-loop.conf ELOOP, skipped " ETC "60-gone.conf ENOENT");
+		check_boot(b, loaders[i], KT_TIME, "7200 default", "hidden " USR "50-loop.conf:1");
+		check_boot(b, loaders[i], KT_INTVL, "75 default", "hidden " USR "60-gone.conf:1");
 		done(b);
 	}
+
+	/* A sysctl.d directory that is a loop is skipped, and noted. */
+	{
+		char path[PATH_MAX];
+
+		tmptree_path(t->root, "run/sysctl.d", path, sizeof(path));
+		assert_int_equal(rmdir(path), 0);
+		assert_int_equal(symlink("sysctl.d", path), 0);
+	}
+	for (size_t i = 0; i < NELEM(loaders); i++) {
+		struct kt_boot *b = boot(t, loaders[i]);
+
+		assert_true(strstr(notes_of(b, notes, sizeof(notes)), "skipped /run/sysctl.d ELOOP"));
+		done(b);
+	}
+}
+
+/* A file the model may not read (permission) is an "unread" note: the loader, root, may. */
+static void
+test_error_unreadable(void **state)
+{
+	const struct tmptree *t = *state;
+	char path[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	tmptree_put(t->root, ETC "50-secret.conf", TIME " = 100\n");
+	tmptree_path(t->root, ETC "50-secret.conf", path, sizeof(path));
+	assert_int_equal(chmod(path, 0), 0);
+	assert_int_equal(chmod(t->root, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct kt_boot *b;
+		char notes[512];
+
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(2);
+		if (kt_boot_read(t->root, KT_LOADER_PROCPS, HZ, &b) < 0)
+			_exit(1);
+		_exit(strcmp(notes_of(b, notes, sizeof(notes)),
+		    "unread " ETC "50-secret.conf EACCES") == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		skip();
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* Every line number counts newlines, blank and comment lines included, in a long file too. */
@@ -952,11 +1006,11 @@ main(void)
 		T(test_hz),
 		T(test_hidden_files),
 		T(test_systemd_same_value),
-		T(test_default_loader),
-		cmocka_unit_test(test_loader_names),
 		T(test_error_too_big),
 		T(test_error_socket),
 		T(test_fifo_and_directory),
+		T(test_links_that_fail),
+		T(test_error_unreadable),
 		T(test_many_lines),
 	};
 
