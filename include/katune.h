@@ -68,20 +68,6 @@ struct kt_failure {
 	int restore_err;	/* why the first of those could not be restored, or 0 */
 };
 
-/* What kt_conf_edit() did to a file's text. */
-struct kt_conf_edit {
-	unsigned int present;	/* keys the old text assigned */
-	/* Of each key's last assignment, the one in force: its value as written (pointing into
-	 * the old text), and in old[] what the kernel makes of it, for keys in old_int. */
-	const char *old_text[KT_NKEYS];
-	size_t old_len[KT_NKEYS];
-	unsigned int old_int;
-	int old[KT_NKEYS];
-	unsigned int changed;	/* keys added, taken out, or given another value than in force */
-	int same;		/* the new text is the old one, byte for byte */
-	int empty;		/* the new text holds nothing but blank lines */
-};
-
 /* A network namespace found by kt_netns_list(). */
 struct kt_netns {
 	unsigned long long dev, ino;	/* its identity: nsfs device and inode */
@@ -139,6 +125,94 @@ struct kt_boot_note {
 
 /* The boot model of a tree or of one file: kt_boot_read(), kt_boot_read_text(). */
 struct kt_boot;
+
+/* What persist is to do: kt_persist(). */
+struct kt_persist_req {
+	const char *dir;	/* the file's directory, as the user gave it ("." for a bare name) */
+	size_t root_len;	/* how much of dir the user named: it must exist, links followed */
+	const char *name;	/* the file: one component, in dir */
+	const char *path;	/* dir and name, as shown */
+	struct kt_values want;	/* what the file is to hold; mask 0: take our keys out */
+	unsigned int flags;	/* KT_PERSIST_* */
+	unsigned int lock_timeout_ms;
+	/* For the warning that a later file overrides the values written: the tree the boot
+	 * loader reads (NULL: this machine), which loader, and the file as it names it (NULL: not
+	 * a file it reads). */
+	const char *boot_root;
+	enum kt_loader loader;
+	const char *boot_path;
+};
+
+#define KT_PERSIST_DRY_RUN	0x1	/* write nothing, take no lock, make no directory */
+#define KT_PERSIST_CREATE	0x2	/* make missing directories below dir's first root_len */
+
+/* What persist did, or would do, to the line of one key. */
+enum kt_plan {
+	KT_PLAN_NONE,		/* the file says nothing of it, before and after */
+	KT_PLAN_ADDED,		/* the file did not assign it */
+	KT_PLAN_UNCHANGED,	/* the value in force was the one wanted */
+	KT_PLAN_CHANGED,	/* the value in force was another: old, or old_text */
+	KT_PLAN_REMOVED,	/* taken out */
+};
+
+struct kt_persist_key {
+	enum kt_plan plan;
+	int val;		/* the value written, unless REMOVED or NONE */
+	int old_int;		/* CHANGED: whether the kernel takes the old value as the number old */
+	int old;
+	char *old_text;		/* CHANGED and not old_int: the old value as written; NUL-terminated */
+	size_t old_len;		/* its length: it may hold any byte */
+	unsigned int line;	/* the line of the new text that assigns the key, or 0 */
+};
+
+/* What persist did: the outcome for the file, and a warning or more. */
+enum kt_persist_outcome {
+	KT_PERSIST_UNCHANGED,	/* the file was left as it was */
+	KT_PERSIST_CHANGED,	/* written, or given mode 0644 */
+	KT_PERSIST_REMOVED,	/* deleted: nothing was left in it */
+};
+
+#define KT_PERSIST_WARN_SYNC	0x1	/* made, but the directory could not be flushed (sync_err):
+					 * the change may not survive a crash */
+#define KT_PERSIST_WARN_NOT_CONF 0x2	/* the name does not end in .conf: no loader reads it */
+#define KT_PERSIST_WARN_BOOT	0x4	/* the boot model could not be read (boot_err) */
+
+struct kt_persist_result {
+	enum kt_persist_outcome outcome;	/* with KT_PERSIST_DRY_RUN: what it would be */
+	struct kt_persist_key keys[KT_NKEYS];
+	char *text;		/* the new text, unless the file is deleted */
+	size_t len;
+	unsigned int warnings;	/* KT_PERSIST_WARN_* */
+	int sync_err, boot_err;
+	/* After a write: the boot as req.loader makes it, and the keys whose value written is not
+	 * the one it applies (the line of the file that assigns key k is assign[k], NULL when the
+	 * loader does not read the file). */
+	struct kt_boot *boot;
+	unsigned int overridden;
+	const struct kt_assign *assign[KT_NKEYS];
+};
+
+/* The step a persist failed at: kt_persist(). */
+enum kt_persist_step {
+	KT_STEP_OPEN_DIR,	/* opening (or making) the directory; stop says which part */
+	KT_STEP_LOCK,		/* its lock: -ETIMEDOUT after lock_timeout_ms */
+	KT_STEP_READ,		/* reading the file */
+	KT_STEP_EDIT,		/* line holds a part a loader reads as key, and more: not edited */
+	KT_STEP_CHECK,		/* loader would apply line of the new text to key, not ka-tune's */
+	KT_STEP_CLEAN,		/* removing temp files killed runs left */
+	KT_STEP_WRITE,		/* replacing the file */
+	KT_STEP_DELETE,		/* deleting it */
+	KT_STEP_MODE,		/* giving it mode 0644 */
+};
+
+struct kt_persist_fail {
+	enum kt_persist_step step;
+	int err;		/* why, as a negative errno */
+	size_t stop;		/* OPEN_DIR: the length of the part of dir that failed */
+	unsigned int line;	/* EDIT, CHECK: the line of the file (EDIT) or new text (CHECK) */
+	enum kt_key key;	/* EDIT, CHECK */
+	enum kt_loader loader;	/* CHECK */
+};
 
 /* A middlebox that forgets idle TCP flows, with its idle timeout in seconds (0: read live). */
 struct kt_profile {
@@ -217,23 +291,23 @@ int kt_apply(const char *root, const struct kt_values *old, const struct kt_valu
     struct kt_failure *ret_fail);
 const char *kt_strerror(int err);
 
-/* kt_conf.c */
-extern const char kt_conf_header[];
-int kt_conf_line_key(const char *line, size_t len, enum kt_key *ret_key, const char **ret_val,
-    size_t *ret_vallen);
-int kt_conf_open_dir(const char *path, size_t root_len, int create, int *ret_fd,
-    size_t *ret_stop);
-int kt_conf_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
-    unsigned int *ret_mode);
-int kt_conf_edit(const char *text, size_t len, const struct kt_values *want, char **ret_text,
-    size_t *ret_len, struct kt_conf_edit *ret_edit);
-int kt_conf_lock(int dirfd, unsigned int timeout_ms);
-int kt_conf_clean(int dirfd, const char *name);
-int kt_conf_save(int dirfd, const char *name, const char *text, size_t len);
-int kt_conf_fix_mode(int dirfd, const char *name);
-int kt_conf_delete(int dirfd, const char *name);
-int kt_conf_sync(int dirfd);
-const char *kt_conf_strerror(int err);
+/*
+ * kt_persist.c: write the keys to a sysctl.d file, as one transaction.
+ *
+ * kt_persist() opens req->dir (making what is missing below its first root_len bytes with
+ * KT_PERSIST_CREATE), locks it (at most lock_timeout_ms), clears the temp files killed runs
+ * left, reads the file, edits it (each wanted key assigned once, other lines kept), checks that
+ * both loaders apply every wanted value from the new text's own line, then replaces, deletes or
+ * mends the file and flushes the directory; after a write, it asks the boot model what
+ * req->loader applies at boot. Nothing is written with KT_PERSIST_DRY_RUN.
+ * Returns 0 and fills *ret, to free with kt_persist_free(); or a negative errno and fills
+ * *ret_fail: nothing was changed (-ENOENT, -EACCES, -EROFS, -ELOOP for a symbolic link, -EISDIR,
+ * -EINVAL for a file that is not regular, -EFBIG, -ETIMEDOUT, -EBADMSG for a line that cannot
+ * be edited (EDIT) or that a loader would apply instead (CHECK), -ENOMEM, ...).
+ */
+int kt_persist(const struct kt_persist_req *req, struct kt_persist_result *ret,
+    struct kt_persist_fail *ret_fail);
+void kt_persist_free(struct kt_persist_result *r);
 
 /* kt_netns.c */
 int kt_netns_open(const char *spec, int *ret_fd);

@@ -10,30 +10,20 @@
 #include "cli.h"
 
 struct persist {
-	struct kt_values want;		/* what the file is to hold; mask 0 with --remove */
+	struct kt_persist_req req;
 	char path[PATH_MAX];		/* the file, as shown */
 	char dir[PATH_MAX];		/* its directory, as shown: "." for a bare --file name */
-	const char *name;		/* its last component, in path */
-	size_t root_len;		/* how much of dir the user named: links followed there */
 	const char *root;		/* --root, or NULL */
-	const char *boot_path;		/* the file as the boot loader names it */
-	int dry_run, remove, create;
+	int dry_run, remove;
 };
 
-/* Print a value as it stands in the file, quoted, its unprintable bytes as \xNN. */
+/* Print a value as it stands in the file, quoted, by the one escaping rule. */
 static void
-print_raw(FILE *f, const char *s, size_t len)
+print_raw(FILE *f, const char *s)
 {
-	fputc('\'', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
+	char buf[CLI_VIS_LEN(256)];
 
-		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '\'')
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('\'', f);
+	fprintf(f, "'%s'", cli_vis(s, buf, sizeof(buf)));
 }
 
 /*
@@ -41,25 +31,33 @@ print_raw(FILE *f, const char *s, size_t len)
  * kernel would not take as a number is shown as written.
  */
 static void
-print_plan(FILE *f, const struct kt_values *want, const struct kt_conf_edit *e)
+print_plan(FILE *f, const struct kt_persist_result *res)
 {
 	for (int k = 0; k < KT_NKEYS; k++) {
+		const struct kt_persist_key *pk = &res->keys[k];
 		const char *name = kt_key(k)->name;
-		unsigned int bit = KT_BIT(k);
 
-		if (!(want->mask & bit)) {
-			if (e->present & bit)
-				fprintf(f, "%s: removed\n", name);
-		} else if (!(e->present & bit)) {
-			fprintf(f, "%s: %d added\n", name, want->val[k]);
-		} else if (!(e->changed & bit)) {
-			fprintf(f, "%s: %d unchanged\n", name, want->val[k]);
-		} else if (e->old_int & bit) {
-			fprintf(f, "%s: %d -> %d\n", name, e->old[k], want->val[k]);
-		} else {
+		switch (pk->plan) {
+		case KT_PLAN_NONE:
+			break;
+		case KT_PLAN_REMOVED:
+			fprintf(f, "%s: removed\n", name);
+			break;
+		case KT_PLAN_ADDED:
+			fprintf(f, "%s: %d added\n", name, pk->val);
+			break;
+		case KT_PLAN_UNCHANGED:
+			fprintf(f, "%s: %d unchanged\n", name, pk->val);
+			break;
+		case KT_PLAN_CHANGED:
+			if (pk->old_int) {
+				fprintf(f, "%s: %d -> %d\n", name, pk->old, pk->val);
+				break;
+			}
 			fprintf(f, "%s: ", name);
-			print_raw(f, e->old_text[k], e->old_len[k]);
-			fprintf(f, " -> %d\n", want->val[k]);
+			print_raw(f, pk->old_text);
+			fprintf(f, " -> %d\n", pk->val);
+			break;
 		}
 	}
 }
@@ -96,42 +94,6 @@ fill_from_kernel(struct kt_values *want)
 }
 
 /*
- * Warn when the values just persisted will not be what the boot loader applies: a file that loads
- * later overrides a key (Debian's 99-sysctl.conf -> ../sysctl.conf, say), or hides our file.
- */
-static void
-warn_overridden(const struct persist *p)
-{
-	enum kt_loader loader = kt_boot_default_loader(p->root, p->root == NULL);
-	struct kt_boot *b;
-
-	if (kt_boot_read(p->root, loader, kt_kernel_hz(NULL), &b) < 0)
-		return;
-	for (int k = 0; k < KT_NKEYS; k++) {
-		const struct kt_boot_key *bk = kt_boot_key(b, k);
-
-		for (size_t i = 0; i < bk->nassigns; i++) {
-			const struct kt_assign *a = &bk->assigns[i];
-
-			if (strcmp(a->file, p->boot_path) != 0 || a->state == KT_ASSIGN_APPLIED)
-				continue;
-			if (bk->from)
-				cli_error("warning: %s: %s:%u loads later and sets %d; %s at boot (%s)",
-				    kt_key(k)->name, bk->from->file, bk->from->line, bk->val,
-				    "the value persisted here does not apply", kt_loader_name(loader));
-			else
-				cli_error("warning: %s: the value persisted here does not apply at boot "
-					  "(%s): %s; the kernel default %d stays", kt_key(k)->name,
-				    kt_loader_name(loader), a->state == KT_ASSIGN_HIDDEN ?
-				    "the file is hidden by one of the same name" :
-				    "a later line the kernel refuses replaces it", bk->val);
-			break;
-		}
-	}
-	kt_boot_free(b);
-}
-
-/*
  * Why writing path failed. A refusal under /etc says who may write there; elsewhere (--file in
  * a user's directory, --root in an image) that would be wrong.
  */
@@ -142,144 +104,162 @@ write_why(const char *path, int err)
 								: CLI_ABOUT_FILE_WRITE);
 }
 
-/*
- * Make the change under the lock: clear the temp files of runs that were killed, then set the
- * mode right, delete the file or replace it with text, and flush the directory. Says on stderr
- * what failed. Returns 0; 1 when the change is made but may not survive a crash, as flushing
- * the directory failed; or -1 when nothing was changed.
- */
-static int
-write_out(const struct persist *p, int dirfd, int fix_mode, int delete, const char *text,
-    size_t len)
-{
-	int r;
-
-	assert(dirfd >= 0);	/* without a directory, only --remove and dry runs get here */
-	r = kt_conf_clean(dirfd, p->name);
-	if (r < 0) {
-		cli_error("%s: cannot remove stale temp files: %s", p->dir, write_why(p->dir, r));
-		return -1;
-	}
-	if (fix_mode)
-		r = kt_conf_fix_mode(dirfd, p->name);
-	else if (delete)
-		r = kt_conf_delete(dirfd, p->name);
-	else
-		r = kt_conf_save(dirfd, p->name, text, len);
-	if (r < 0) {
-		cli_error("%s: cannot write: %s", p->path, write_why(p->path, r));
-		return -1;
-	}
-	if (fix_mode || (r = kt_conf_sync(dirfd)) == 0)
-		return 0;
-	cli_error("%s: %s, but syncing %s failed: %s; %s", p->path, delete ? "deleted" : "written",
-	    p->dir, cli_strerror(r, CLI_ABOUT_FILE_WRITE), delete ? "the file may come back after a crash"
-						: "the new file may not survive a crash");
-	return 1;
-}
-
-/*
- * Load the file from the directory dirfd (-1: there is no directory, so no file), edit it, and
- * write, delete or leave it; a file left as it is gets mode 0644 if it had another. The old text
- * is kept until the plan is printed: the plan shows old values as they stand in it.
- */
-static int
-persist(const struct persist *p, int dirfd)
-{
-	char *old = NULL, *new = NULL;
-	size_t oldlen = 0, newlen;
-	struct kt_conf_edit e;
-	const char *result;
-	unsigned int mode = 0644;
-	int r = -ENOENT, ret = EXIT_FAIL, fix_mode, w = 0;
-
-	if (dirfd >= 0)
-		r = kt_conf_load(dirfd, p->name, &old, &oldlen, &mode);
-	if (r < 0 && r != -ENOENT) {
-		cli_error("%s: cannot read: %s", p->path, write_why(p->path, r));
-		return EXIT_FAIL;
-	}
-	r = kt_conf_edit(old, oldlen, &p->want, &new, &newlen, &e);
-	if (r < 0) {
-		cli_error("%s: %s", p->path, cli_strerror(r, CLI_ABOUT_FILE_WRITE));
-		goto out;
-	}
-	/* Only the mode to set right: of a file that holds our keys, not one --remove leaves. */
-	fix_mode = e.same && old && !p->remove && mode != 0644;
-	if (e.same && !fix_mode)
-		result = "unchanged";
-	else if (p->remove && e.empty)
-		result = "removed";
-	else
-		result = "changed";
-
-	if (p->dry_run) {
-		/* A short write shows in main()'s check of stdout. */
-		if (!(p->remove && e.empty) && fwrite(new, 1, newlen, stdout) != newlen)
-			newlen = 0;
-		fflush(stdout);		/* the content first where both go to one file */
-		print_plan(stderr, &p->want, &e);
-		fprintf(stderr, "dry run: %s would be %s; nothing written\n", p->path, result);
-		ret = EXIT_OK;
-		goto out;
-	}
-	if ((!e.same || fix_mode) &&
-	    (w = write_out(p, dirfd, fix_mode, p->remove && e.empty, new, newlen)) < 0)
-		goto out;
-	if (!e.same || fix_mode)
-		cli_note_change("%s was %s", p->path, p->remove && e.empty ? "removed" : "written");
-	print_plan(stdout, &p->want, &e);
-	printf("%s: %s\n", p->path, result);
-	if (!p->remove)
-		warn_overridden(p);
-	ret = w ? EXIT_FAIL : EXIT_OK;
-out:
-	free(new);
-	free(old);
-	return ret;
-}
-
 /* Say why the file's directory could not be opened: stop bytes of p->dir name the culprit. */
 static void
 report_dir_error(const struct persist *p, int err, size_t stop)
 {
-	if (err == -ELOOP && stop > p->root_len)
+	size_t root_len = p->req.root_len;
+
+	if (err == -ELOOP && stop > root_len)
 		cli_error("%.*s: is a symbolic link; --root does not follow links inside %.*s: "
-			  "they may lead out of it", (int)stop, p->dir, (int)p->root_len, p->dir);
+			  "they may lead out of it", (int)stop, p->dir, (int)root_len, p->dir);
+	else if (err == -ENOENT && p->root && stop <= root_len)
+		cli_error("%.*s: no such directory: --root names an image tree that exists (the "
+			  "directories below it are made)", (int)stop, p->dir);
 	else
 		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
-		    p->create && !p->dry_run ? " or create" : "",
+		    (p->req.flags & KT_PERSIST_CREATE) && !p->dry_run ? " or create" : "",
 		    err == -ELOOP ? strerror(ELOOP) : write_why(p->dir, err));
 }
 
-/*
- * Open the file's directory (making it for --root; with --remove or --dry-run a missing one
- * holds no file), lock it unless this is a dry run, and persist. Returns an exit status.
- */
-static int
-persist_in_dir(const struct persist *p)
+/* Say what made the transaction fail; nothing was changed. */
+static void
+report_failure(const struct persist *p, int err, const struct kt_persist_fail *f)
 {
-	size_t stop = 0;
-	int dirfd = -1, r;
+	const char *key = kt_key(f->key)->name;
 
-	r = kt_conf_open_dir(p->dir, p->root_len, p->create && !p->dry_run, &dirfd, &stop);
-	if (r < 0 && !(r == -ENOENT && (p->remove || p->dry_run))) {
-		report_dir_error(p, r, stop);
-		return EXIT_FAIL;
-	}
-	if (dirfd >= 0 && !p->dry_run && (r = kt_conf_lock(dirfd, KT_LOCK_TIMEOUT * 1000)) < 0) {
-		if (r == -ETIMEDOUT)
-			cli_error("%s: timed out after %d s waiting for the lock (another "
-				  "ka-tune persist, or a process holding flock on %s)", p->dir,
-			    KT_LOCK_TIMEOUT, p->dir);
+	switch (f->step) {
+	case KT_STEP_OPEN_DIR:
+		report_dir_error(p, err, f->stop);
+		break;
+	case KT_STEP_LOCK:
+		if (err == -ETIMEDOUT)
+			cli_error("%s: timed out after %u s waiting for the lock (another ka-tune "
+				  "persist, or a process holding flock on %s)", p->dir,
+			    p->req.lock_timeout_ms / 1000, p->dir);
 		else
-			cli_error("%s: cannot lock: %s", p->dir, cli_strerror(r, CLI_ABOUT_FILE_WRITE));
-		(void)close(dirfd);
+			cli_error("%s: cannot lock: %s", p->dir, write_why(p->dir, err));
+		break;
+	case KT_STEP_READ:
+		cli_error("%s: cannot read: %s", p->path, write_why(p->path, err));
+		break;
+	case KT_STEP_EDIT:
+	case KT_STEP_CHECK:
+		if (err != -EBADMSG)
+			cli_error("%s: %s", p->path, cli_strerror(err, CLI_ABOUT_FILE_WRITE));
+		else if (f->step == KT_STEP_EDIT)
+			cli_error("%s:%u: a loader reads part of this line as %s, and a NUL byte or a "
+				  "carriage return splits it from the rest; ka-tune does not edit "
+				  "such a line: fix it by hand", p->path, f->line, key);
+		else
+			cli_error("%s:%u: %s would apply this line to %s instead of the one ka-tune "
+				  "writes; fix the line by hand", p->path, f->line,
+			    kt_loader_name(f->loader), key);
+		break;
+	case KT_STEP_CLEAN:
+		cli_error("%s: cannot remove stale temp files: %s", p->dir, write_why(p->dir, err));
+		break;
+	case KT_STEP_DELETE:
+		cli_error("%s: cannot remove: %s", p->path, write_why(p->path, err));
+		break;
+	case KT_STEP_WRITE:
+	case KT_STEP_MODE:
+		cli_error("%s: cannot write: %s", p->path, write_why(p->path, err));
+		break;
+	}
+}
+
+static const char *const outcome_words[] = {
+	[KT_PERSIST_UNCHANGED] = "unchanged",
+	[KT_PERSIST_CHANGED] = "changed",
+	[KT_PERSIST_REMOVED] = "removed",
+};
+
+/*
+ * Warn when the values just persisted will not be what the boot loader applies: a file that loads
+ * later overrides a key (Debian's 99-sysctl.conf -> ../sysctl.conf, say), or hides our file.
+ */
+static void
+warn_boot(const struct persist *p, const struct kt_persist_result *res)
+{
+	const char *loader = kt_loader_name(p->req.loader);
+
+	if (res->warnings & KT_PERSIST_WARN_BOOT)
+		cli_warn("cannot tell whether a later file overrides %s: %s", p->path,
+		    cli_strerror(res->boot_err, CLI_ABOUT_FILE_READ));
+	for (int k = 0; k < KT_NKEYS; k++) {
+		const struct kt_boot_key *bk;
+
+		if (!(res->overridden & KT_BIT(k)))
+			continue;
+		bk = kt_boot_key(res->boot, k);
+		if (bk->from)
+			cli_warn("%s: %s:%u loads later and sets %d; the value persisted here does "
+				 "not apply at boot (%s)", kt_key(k)->name, bk->from->file,
+			    bk->from->line, bk->val, loader);
+		else
+			cli_warn("%s: the value persisted here does not apply at boot (%s): %s; the "
+				 "kernel default %d stays", kt_key(k)->name, loader,
+			    res->assign[k]->state == KT_ASSIGN_HIDDEN ?
+			    "the file is hidden by one of the same name" :
+			    "a later line the kernel refuses replaces it", bk->val);
+	}
+}
+
+/* Print what persist did, or would do with --dry-run. Returns the exit status. */
+static int
+report(const struct persist *p, const struct kt_persist_result *res)
+{
+	const char *outcome = outcome_words[res->outcome];
+
+	if (res->warnings & KT_PERSIST_WARN_NOT_CONF)
+		cli_warn("%s: the name does not end in .conf: no loader reads it at boot", p->path);
+	if (p->dry_run) {
+		/* A short write shows in cli_finish()'s check of stdout. */
+		if (res->text)
+			(void)fwrite(res->text, 1, res->len, stdout);
+		fflush(stdout);		/* the content first where both go to one file */
+		print_plan(stderr, res);
+		fprintf(stderr, "dry run: %s would be %s; nothing written\n", p->path, outcome);
+		return EXIT_OK;
+	}
+	if (res->outcome != KT_PERSIST_UNCHANGED)
+		cli_note_change("%s was %s", p->path, res->outcome == KT_PERSIST_REMOVED ?
+		    "removed" : "written");
+	print_plan(stdout, res);
+	printf("%s: %s\n", p->path, outcome);
+	warn_boot(p, res);
+	if (!(res->warnings & KT_PERSIST_WARN_SYNC))
+		return EXIT_OK;
+	cli_error("%s: %s, but syncing %s failed: %s; %s", p->path,
+	    res->outcome == KT_PERSIST_REMOVED ? "deleted" : "written", p->dir,
+	    cli_strerror(res->sync_err, CLI_ABOUT_FILE_WRITE),
+	    res->outcome == KT_PERSIST_REMOVED ? "the file may come back after a crash"
+					       : "the new file may not survive a crash");
+	return EXIT_FAIL;
+}
+
+/* Persist, and say what happened. Returns the exit status. */
+static int
+persist(struct persist *p)
+{
+	struct kt_persist_result res;
+	struct kt_persist_fail fail;
+	int r;
+
+	p->req.dir = p->dir;
+	p->req.path = p->path;
+	p->req.flags |= p->dry_run ? KT_PERSIST_DRY_RUN : 0;
+	p->req.lock_timeout_ms = KT_LOCK_TIMEOUT * 1000;
+	p->req.boot_root = p->root;
+	p->req.loader = kt_boot_default_loader(p->root, p->root == NULL);
+	r = kt_persist(&p->req, &res, &fail);
+	if (r < 0) {
+		report_failure(p, r, &fail);
 		return EXIT_FAIL;
 	}
-	r = persist(p, dirfd);
-	if (dirfd >= 0)
-		(void)close(dirfd);
+	r = report(p, &res);
+	kt_persist_free(&res);
 	return r;
 }
 
@@ -304,9 +284,9 @@ set_target(struct persist *p, const char *file, const char *root)
 			return cli_usage_error("persist: --file '%s': path too long", file);
 		memcpy(p->dir, dlen ? file : ".", dlen ? dlen : 1);
 		p->dir[dlen ? dlen : 1] = '\0';
-		p->name = p->path + (slash ? slash - file + 1 : 0);
-		p->root_len = strlen(p->dir);
-		p->boot_path = p->path;
+		p->req.name = p->path + (slash ? slash - file + 1 : 0);
+		p->req.root_len = strlen(p->dir);
+		p->req.boot_path = p->path;
 		return EXIT_OK;
 	}
 	while (len > 0 && root[len - 1] == '/')
@@ -316,11 +296,12 @@ set_target(struct persist *p, const char *file, const char *root)
 	    snprintf(p->path, sizeof(p->path), "%s/%s", p->dir,
 		KT_CONF_NAME) >= (int)sizeof(p->path))
 		return cli_usage_error("persist: --root '%s': path too long", root);
-	p->name = p->path + strlen(p->dir) + 1;
-	p->root_len = root ? len : strlen(p->dir);
+	p->req.name = p->path + strlen(p->dir) + 1;
+	p->req.root_len = root ? len : strlen(p->dir);
 	p->root = root;
-	p->create = root && !p->remove;	/* --remove makes nothing: no directory, no file */
-	p->boot_path = KT_CONF_PATH;
+	if (root && !p->remove)		/* --remove makes nothing: no directory, no file */
+		p->req.flags |= KT_PERSIST_CREATE;
+	p->req.boot_path = KT_CONF_PATH;
 	return EXIT_OK;
 }
 
@@ -338,7 +319,7 @@ run_persist(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct persist p = { .want = { 0 } };
+	struct persist p = { .req = { .want = { 0 } } };
 	const char *file = NULL, *root = NULL;
 	const char *arg[KT_NKEYS] = { NULL };
 	int c, r;
@@ -364,11 +345,11 @@ run_persist(int argc, char **argv)
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
 		return r;
-	if ((r = cli_parse_values(arg, &p.want)) != 0)
+	if ((r = cli_parse_values(arg, &p.req.want)) != 0)
 		return r;
 	if (file && root)
 		return cli_usage_error("persist: --file and --root exclude each other");
-	if (p.remove && p.want.mask)
+	if (p.remove && p.req.want.mask)
 		return cli_usage_error("persist: --remove takes no values");
 	if ((file && !*file) || (root && !*root))
 		return cli_usage_error("persist: --%s needs a non-empty path", file ? "file" : "root");
@@ -377,11 +358,11 @@ run_persist(int argc, char **argv)
 	if (r != EXIT_OK)
 		return r;
 	if (!p.remove) {
-		r = fill_from_kernel(&p.want);
+		r = fill_from_kernel(&p.req.want);
 		if (r != EXIT_OK)
 			return r;
 	}
-	return persist_in_dir(&p);
+	return persist(&p);
 }
 
 const struct cli_command cli_cmd_persist = {

@@ -1,5 +1,5 @@
 /* kt_internal.h: what the library files share and the API does not show: small helpers, the
- * sysctl.d grammar, and the functions only the tests call. */
+ * sysctl.d grammar, the file layer under persist, and the functions only the tests call. */
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
@@ -61,6 +61,41 @@ int kt_root_walk(int rootfd, const char *path, int flags, int *ret_fd);
 #define KT_READ_NULL_EMPTY	0x8	/* the null device reads as empty (a link to /dev/null) */
 int kt_read_file(int dirfd, const char *path, unsigned int flags, size_t max, char **ret_text,
     size_t *ret_len, unsigned int *ret_mode);
+
+/* kt_edit.c: the new text of the file persist writes. */
+extern const char kt_edit_header[];
+
+/* What kt_edit_text() did to a file's text. */
+struct kt_edit {
+	unsigned int present;	/* keys the old text assigned a value */
+	/* Of each key's last assignment, the one in force: its value as written (pointing into
+	 * the old text), and in old[] what the kernel makes of it, for keys in old_int. */
+	const char *old_text[KT_NKEYS];
+	size_t old_len[KT_NKEYS];
+	unsigned int old_int;
+	int old[KT_NKEYS];
+	unsigned int changed;	/* keys added, taken out, or given another value than in force */
+	unsigned int line[KT_NKEYS];	/* the line of the new text that assigns a wanted key */
+	int same;		/* the new text is the old one, byte for byte */
+	int empty;		/* the new text holds nothing but blank lines */
+	unsigned int bad_line;	/* -EBADMSG: the line that cannot be edited, and its key */
+	enum kt_key bad_key;
+};
+
+int kt_edit_text(const char *text, size_t len, const struct kt_values *want, char **ret_text,
+    size_t *ret_len, struct kt_edit *ret_edit);
+
+/* kt_file.c: the file layer under persist. */
+int kt_file_open_dir(const char *path, size_t root_len, int create, int *ret_fd,
+    size_t *ret_stop);
+int kt_file_lock(int dirfd, unsigned int timeout_ms);
+int kt_file_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
+    unsigned int *ret_mode);
+int kt_file_clean(int dirfd, const char *name);
+int kt_file_save(int dirfd, const char *name, const char *text, size_t len);
+int kt_file_fix_mode(int dirfd, const char *name);
+int kt_file_delete(int dirfd, const char *name);
+int kt_file_sync(int dirfd);
 
 /* kt_boot_files.c: the files a loader reads at boot, for kt_boot.c. */
 struct kt_bootfile {

@@ -157,7 +157,7 @@ file_is $conf "$(text 600 61 9)"
 printf 'net.ipv4.tcp_keepalive_time = 0600\nnet.ipv4.tcp_keepalive_intvl = \033[2J\n' >$conf
 run 0 persist --time 600 --intvl 60 --probes 9
 out_has "net.ipv4.tcp_keepalive_time: 384 -> 600"
-out_has "net.ipv4.tcp_keepalive_intvl: '\\x1b[2J' -> 60"
+out_has "net.ipv4.tcp_keepalive_intvl: '\\033[2J' -> 60"
 
 t_persist "a leading '-' of a line updated in place is kept"
 printf -- '-net.ipv4.tcp_keepalive_intvl = 75\n' >$conf
@@ -204,6 +204,74 @@ out_empty
 err_has "would be removed"
 [ "$(stamp $conf)" = "$before" ] || fail "--dry-run --remove touched $conf"
 
+# applies FILE T I P: both loaders, each in a fresh network namespace, set these from FILE
+# (systemd-sysctl FILE, sysctl -p FILE; their complaints about other lines do not matter).
+applies() {
+	file=$1
+	shift
+	for cmd in "$systemd_sysctl $file" "sysctl -q -p $file"; do
+		got=$(unshare -n sh -c "$cmd >/dev/null 2>&1; cat $ipv4/tcp_keepalive_time \
+		    $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes" | tr '\n' ' ')
+		[ "$got" = "$* " ] || fail "${cmd%% *} applies '$got' from $file, not '$*'"
+	done
+}
+
+t_persist "lines a loader reads as a key, in any spelling, are the key's: both apply what is persisted"
+{
+	printf '# local\nnet.ipv4.tcp_keepalive_time = 100\nkernel.x\0y = 1\n'
+	printf 'net.ipv4.tcp_keepalive_time = 5\0\n'			# NUL: systemd ends the line
+	printf '\rnet.ipv4.tcp_keepalive_probes = 5\n'			# lone CR: a line of its own
+	printf 'net.ipv4..tcp_keepalive_intvl = 5\n'			# doubled separator
+	printf 'net/ipv4//tcp_keepalive_probes = 5\n'
+	printf 'net/ipv4/../ipv4/tcp_keepalive_time = 5\n'		# procps opens it
+	printf '\vnet.ipv4.tcp_keepalive_intvl = 5\n'			# white space to procps
+	printf 'net.ipv4.tcp_keepalive_probes\f = 5\n'
+	printf -- '--net.ipv4.tcp_keepalive_time = 5\n'			# procps drops two '-'
+	printf -- '-net.ipv4.tcp_keepalive_intvl\n'			# systemd: no value at all
+} >$conf
+run 0 persist --time 600 --intvl 60 --probes 6
+out_has "$conf: changed"
+err_empty
+{
+	printf '%s\n# local\nnet.ipv4.tcp_keepalive_time = 600\nkernel.x\0y = 1\n' "$header"
+	printf 'net.ipv4.tcp_keepalive_probes = 6\nnet.ipv4.tcp_keepalive_intvl = 60\n'
+} >"$tmp/expect"
+cmp -s $conf "$tmp/expect" || fail "$conf is not what was expected: $(od -c $conf)"
+applies $conf 600 60 6
+run 0 persist --time 600 --intvl 60 --probes 6
+out_has "$conf: unchanged"
+
+t_persist "a line split by a NUL or a lone CR, part a key's, is refused with its file:line"
+for line in 'kernel.x = 1\rnet.ipv4.tcp_keepalive_time = 5' \
+    'net.ipv4.tcp_keepalive_time = 5\0# note' 'junk\0net.ipv4.tcp_keepalive_time = 5'; do
+	printf "# a\n$line\n" >$conf
+	before=$(stamp $conf)
+	run 1 persist --time 600
+	err_is "ka-tune: $conf:2: a loader reads part of this line as net.ipv4.tcp_keepalive_time, and a NUL byte or a carriage return splits it from the rest; ka-tune does not edit such a line: fix it by hand"
+	out_empty
+	[ "$(stamp $conf)" = "$before" ] || fail "the file was touched"
+	run 1 persist --remove
+	run 1 persist --dry-run
+	out_empty
+done
+
+t_persist "a glob procps would apply after persist's line is refused; a plain glob is kept"
+printf 'net.ipv4.tcp_keepalive_time = 7\nnet//ipv4/tcp_keepalive_* = 5\n' >$conf
+run 1 persist --time 600
+err_is "ka-tune: $conf:2: procps would apply this line to net.ipv4.tcp_keepalive_time instead of the one ka-tune writes; fix the line by hand"
+printf 'net.ipv4.tcp_keepalive_time = 7\nnet.ipv4.tcp_keepalive_* = 5\n' >$conf
+run 0 persist --time 600 --intvl 60 --probes 6
+applies $conf 600 60 6
+
+t_persist "a glob in the file draws no warning: the line persist writes is the one that applies"
+printf 'net.ipv4.tcp_keepalive_* = 5\n' >$conf
+run 0 persist --time 600
+err_empty
+mount -t tmpfs none /run && mkdir -p /run/systemd/system || fail "cannot fake a systemd /run"
+run 0 persist --time 600
+err_empty
+umount /run
+
 t_persist "persist warns when a file that loads later overrides a key it wrote"
 printf 'net.ipv4.tcp_keepalive_time = 1200\n' >/etc/sysctl.d/99-later.conf
 run 0 persist --time 600
@@ -223,16 +291,18 @@ err_empty
 
 # --- other targets -------------------------------------------------------------------------
 
-t_persist "--root writes under an image tree, creating the directories"
+t_persist "--root writes under an image tree, creating the directories below it"
+mkdir "$tmp/image"
 run 0 persist --root "$tmp/image" --time 600
 file_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf" "$(text 600 75 9)"
 out_has "$tmp/image/etc/sysctl.d/90-ka-tune.conf: changed"
 [ ! -e $conf ] || fail "--root also wrote $conf"
 
 t_persist "--root makes missing directories 0755 whatever the umask"
+mkdir -p "$tmp/image/x"
 (umask 077 && "$bin" persist --root "$tmp/image/x" --time 600 >"$out" 2>"$err") ||
     fail "persist --root under umask 077 failed"
-for d in "$tmp/image" "$tmp/image/x" "$tmp/image/x/etc" "$tmp/image/x/etc/sysctl.d"; do
+for d in "$tmp/image/x/etc" "$tmp/image/x/etc/sysctl.d"; do
 	[ "$(stat -c %a "$d")" = 755 ] || fail "$d has mode $(stat -c %a "$d"), not 755"
 done
 mkdir -m 700 "$tmp/image/y"
@@ -265,10 +335,20 @@ out_has "$tmp/imagelink/etc/sysctl.d/90-ka-tune.conf: changed"
 file_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf" "$(text 600 75 9)"
 rm -rf "$tmp/image" "$tmp/imagelink"
 
+t_persist "a --root that does not exist is refused, whatever the run, and nothing is made"
+for args in "--time 600" "--dry-run" "--remove" "--remove --dry-run"; do
+	run 1 persist --root "$tmp/imagf" $args
+	err_is "ka-tune: $tmp/imagf: no such directory: --root names an image tree that exists (the directories below it are made)"
+	out_empty
+	[ ! -e "$tmp/imagf" ] || fail "persist --root $tmp/imagf $args made it"
+done
+mkdir -p "$tmp/image"
+run 1 persist --root "$tmp/image/sub/deeper" --time 600
+err_has "$tmp/image/sub: no such directory"
+[ -z "$(ls -A "$tmp/image")" ] || fail "made something in $tmp/image"
+rm -rf "$tmp/image"
+
 t_persist "--remove --root creates nothing; a missing directory has nothing to remove"
-run 0 persist --remove --root "$tmp/image"
-out_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf: unchanged"
-[ ! -e "$tmp/image" ] || fail "--remove created $tmp/image"
 mkdir -p "$tmp/image/etc"
 run 0 persist --remove --root "$tmp/image"
 out_is "$tmp/image/etc/sysctl.d/90-ka-tune.conf: unchanged"
@@ -284,6 +364,7 @@ run 0 persist --root / --time 600
 file_is $conf "$(text 600 75 9)"
 run 0 persist --root /// --time 600
 [ "$(tail -n 1 "$out")" = "$conf: unchanged" ] || fail "the last line is not: $conf: unchanged"
+mkdir "$tmp/image"
 run 0 persist --root "$tmp/image//" --time 600
 out_has "$tmp/image/etc/sysctl.d/90-ka-tune.conf: changed"
 rm -rf "$tmp/image"
@@ -293,6 +374,14 @@ run 0 persist --file "$tmp/other.conf" --probes 3
 file_is "$tmp/other.conf" "$(text 7200 75 3)"
 run 1 persist --file "$tmp/no/such/dir/x.conf"
 err_has "$tmp/no: cannot open: No such file or directory"
+
+t_persist "--file with a name no loader reads is written, with a warning"
+run 0 persist --file "$tmp/x.txt" --time 600
+err_is "ka-tune: warning: $tmp/x.txt: the name does not end in .conf: no loader reads it at boot"
+out_has "$tmp/x.txt: changed"
+file_is "$tmp/x.txt" "$(text 600 75 9)"
+run 0 persist --file "$tmp/x.txt" --remove
+err_empty
 
 t_persist "a symlinked target is refused, the link and its target kept"
 printf 'kernel.pid_max = 65536\n' >"$tmp/real.conf"
@@ -387,6 +476,15 @@ err_is "ka-tune: $conf: deleted, but syncing /etc/sysctl.d failed: Input/output 
 out_has "$conf: removed"
 [ ! -e $conf ] || fail "$conf was not deleted"
 
+t_persist "a failed unlink of --remove says it could not remove the file"
+run 0 persist --time 600
+traced -e trace=unlink,unlinkat -e inject=unlink,unlinkat:error=EIO "$bin" persist --remove \
+    >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "persist --remove with a failing unlink did not exit 1"
+err_is "ka-tune: $conf: cannot remove: Input/output error"
+out_empty
+file_is $conf "$(text 600 75 9)"
+
 t_persist "a failed write (disk full) leaves the old file and no temp file"
 run 0 persist --time 600
 traced -e trace=write -e inject=write:error=ENOSPC:when=1 "$bin" persist \
@@ -468,9 +566,10 @@ t_persist "outside /etc, a refusal is only a refusal: nothing about root"
 mkdir -m 755 "$tmp/ro"
 as_nobody 1 persist --file "$tmp/ro/x.conf" --time 600
 err_is "ka-tune: $tmp/ro/x.conf: cannot write: permission denied"
+mkdir -m 755 "$tmp/ro/image"
 as_nobody 1 persist --root "$tmp/ro/image" --time 600
-err_is "ka-tune: $tmp/ro/image: cannot open or create: permission denied"
-[ -z "$(ls -A "$tmp/ro")" ] || fail "wrote to $tmp/ro"
+err_is "ka-tune: $tmp/ro/image/etc: cannot open or create: permission denied"
+[ "$(ls -A "$tmp/ro")" = image ] && [ -z "$(ls -A "$tmp/ro/image")" ] || fail "wrote to $tmp/ro"
 
 t_persist "20 concurrent runs leave one valid file, no duplicates and no temp files"
 printf 'kernel.pid_max = 65536\n' >$conf
