@@ -94,6 +94,32 @@ reset() {
 	echo 9 >$ipv4/tcp_keepalive_probes
 }
 
+# Handshakes with background processes. A test never sleeps to let one get ready, and never
+# reads what an earlier run left in a file: each run gets a FIFO of its own, the process writes a
+# line into it once it is ready, and the test blocks reading it. The wait is bounded, generously:
+# a load that slows every step must not fail a test, only a process that never gets there.
+handshake_secs=60
+
+# new_fifo: make a FIFO no earlier run has used; its path is then in $fifo.
+new_fifo() {
+	fifo=$(mktemp -u "$tmp/fifo.XXXXXX") && mkfifo -m 600 "$fifo" ||
+	    { echo "FAIL: $name: cannot make a FIFO in $tmp" >&2; exit 1; }
+}
+
+# await PATTERN FIFO FILE: copy the lines written into FIFO to FILE until one matches the shell
+# PATTERN. Fails if the writers close FIFO before, or after $handshake_secs s; FILE then holds
+# what they wrote. The FIFO is opened under the time limit too: a writer that never comes
+# cannot block the test.
+await() {
+	timeout "$handshake_secs" sh -c '
+		exec <"$2" || exit 1
+		while IFS= read -r line; do
+			printf "%s\n" "$line"
+			case $line in $1) exit 0 ;; esac
+		done
+		exit 1' sh "$1" "$2" >"$3"
+}
+
 # t NAME: start a test case, with the kernel back at its defaults.
 t() {
 	[ -z "$current" ] || finish

@@ -24,22 +24,11 @@ stop_peers() {
 }
 trap 'stop_peers; rm -rf "$tmp"' EXIT
 
-# wait_ready FILE: wait until the sockpeer writing FILE says it holds its connections.
-wait_ready() {
-	i=0
-	while ! grep -qx ready "$1" 2>/dev/null; do
-		if [ $i -ge 200 ]; then
-			fail "sockpeer did not get ready: $(cat "$1" 2>/dev/null)"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
 # start_peer FILE [WRAPPER...] -- SOCKPEER-ARGS...: run sockpeer (under WRAPPER, such as ip netns
-# exec or setpriv) in the background, its output in FILE, and wait until it is ready. Sets
-# $pid to its pid (the wrappers exec it) and $lport to its listening port.
+# exec or setpriv) in the background and wait until it says it holds its connections. Its output
+# comes through a FIFO of this run's own and is copied to FILE before start_peer returns, so FILE
+# never shows an earlier peer's lines. Sets $pid to its pid (the wrappers exec it) and $lport to
+# its listening port.
 start_peer() {
 	f=$1
 	shift
@@ -49,10 +38,12 @@ start_peer() {
 		shift
 	done
 	shift
-	$wrap "$peer" "$@" >"$f" 2>&1 &
+	new_fifo
+	$wrap "$peer" "$@" >"$fifo" 2>&1 &
 	pid=$!
 	peers="$peers $pid"
-	wait_ready "$f"
+	await ready "$fifo" "$f" || fail "sockpeer $* did not get ready: $(cat "$f")"
+	rm -f "$fifo"
 	lport=$(awk '$1 == "listen" { print $2 }' "$f")
 }
 
