@@ -120,6 +120,10 @@ await() {
 		exit 1' sh "$1" "$2" >"$3"
 }
 
+# uptime_ms: milliseconds since boot, in steps of 10 ms: a clock that never jumps, like the
+# kernel's timers and ka-tune's lock wait.
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
 # t NAME: start a test case, with the kernel back at its defaults.
 t() {
 	[ -z "$current" ] || finish

@@ -60,6 +60,27 @@ jq_true() { [ "$(jq -r "$1" "$out" 2>&1)" = true ] || fail "JSON: not true: $1";
 # json_of PORT FIELD: FIELD of the connection whose local port is PORT.
 json_of() { jq -r --argjson p "$1" ".connections[] | select(.local_port == \$p) | .$2" "$out"; }
 
+# due_within PORT IDLE_MS GOT_MS ROUNDING_MS: the keepalive timer of the connection from PORT,
+# armed for IDLE_MS after t0, shows GOT_MS left, read within $late ms of t0 and shown cut by up
+# to ROUNDING_MS. 50 ms more cover the clocks' steps: a jiffy, and /proc/uptime's 10 ms.
+due_within() {
+	case $3 in
+	'' | *[!0-9]*)
+		fail "connection from port $1: next probe '$3', not a number of ms"
+		return ;;
+	esac
+	[ "$3" -le "$2" ] && [ $(($3 + $4)) -ge $(($2 - late - 50)) ] ||
+	    fail "connection from port $1, idle ${2} ms: next probe in $3 ms, $late ms after"
+}
+
+# shown_next PORT: the NEXT column of the connection from 127.0.0.1:PORT on stdout, in ms (the
+# text cuts seconds to tenths); anything but a time is printed as it is.
+shown_next() {
+	awk -v a="127.0.0.1:$1" '$1 == "ESTABLISHED" && $2 == a {
+	    if ($5 ~ /^[0-9]+\.[0-9]$/) { split($5, s, "."); print s[1] * 1000 + s[2] * 100 }
+	    else print $5 }' "$out"
+}
+
 lo4='127\.0\.0\.1'
 ts() { stop_peers; t "$1"; }
 
@@ -85,21 +106,26 @@ row "^$pid/sockpeer +6 +2 +4 +0\$"
 
 ts "the next probe is due within the socket's TCP_KEEPIDLE, or the namespace's keepalive time"
 echo 600 >$ipv4/tcp_keepalive_time
+# The timers are armed after t0 and read before each run returns: a timer of IDLE ms shows at
+# most IDLE ms left, and at least IDLE less the time since t0. The bounds follow the time taken,
+# however slow the machine, instead of guessing at it.
+t0=$(uptime_ms)
 start_peer "$tmp/p" -- 30 on 9
 p_30=$(ports "$tmp/p" 30)
 p_on=$(ports "$tmp/p" on)
 p_9=$(ports "$tmp/p" 9)
 run 0 sockets --json
-n=$(json_of "$p_30" next_probe_ms)
-[ "$n" -le 30000 ] && [ "$n" -ge 25000 ] || fail "TCP_KEEPIDLE 30: next probe in $n ms"
-n=$(json_of "$p_9" next_probe_ms)
-[ "$n" -le 9000 ] && [ "$n" -ge 4000 ] || fail "TCP_KEEPIDLE 9: next probe in $n ms"
-n=$(json_of "$p_on" next_probe_ms)
-[ "$n" -le 600000 ] && [ "$n" -ge 595000 ] || fail "keepalive_time 600: next probe in $n ms"
+late=$(($(uptime_ms) - t0))
+due_within "$p_30" 30000 "$(json_of "$p_30" next_probe_ms)" 0
+due_within "$p_9" 9000 "$(json_of "$p_9" next_probe_ms)" 0
+due_within "$p_on" 600000 "$(json_of "$p_on" next_probe_ms)" 0
 [ "$(json_of "$p_30" probes)" = 0 ] || fail "probes sent on an idle live connection"
 run 0 sockets
-row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +(30\.0|2[0-9]\.[0-9]) "
-row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +(600\.0|59[0-9]\.[0-9]) "
+late=$(($(uptime_ms) - t0))
+row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+due_within "$p_30" 30000 "$(shown_next "$p_30")" 100
+due_within "$p_on" 600000 "$(shown_next "$p_on")" 100
 
 ts "--no-keepalive lists exactly the connections without keepalive"
 start_peer "$tmp/p" -- off on 5 offx3 full
