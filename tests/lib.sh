@@ -35,6 +35,8 @@ fi
 tmp=$(mktemp -d) || exit 1
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
+# An interrupted script exits through its EXIT trap too, which stops what it started.
+trap 'exit 1' HUP INT TERM
 out=$tmp/out
 err=$tmp/err
 : >"$out"

@@ -441,6 +441,10 @@ err_has "$conf: cannot write: permission denied (writing it needs root)"
 file_is $conf "$(text 600 75 9)"
 no_temp_files /etc/sysctl.d
 
+# A lock holder still running when the script ends (a failure, an interrupt) is stopped too.
+holder=
+trap '[ -z "$holder" ] || kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
+
 # hold_lock [WRAPPER...]: a background process (under WRAPPER, such as setpriv) takes the lock
 # on /etc/sysctl.d and holds it until it is killed; hold_lock returns once it holds it. Sets
 # $holder to its pid: flock --no-fork becomes sh, then sleep, so the one process holds the lock
@@ -457,6 +461,7 @@ hold_lock() {
 let_go() {
 	kill $holder
 	wait $holder 2>/dev/null
+	holder=
 }
 
 t_persist "a lock held by another user is waited for 10 s, then persist gives up"
