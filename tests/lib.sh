@@ -9,9 +9,13 @@ script=$(realpath "$0")
 name=${script##*/}
 ipv4=/proc/sys/net/ipv4
 
+# host_state: the host's keepalive values, and /etc/sysctl.d itself and its entries, to the
+# nanosecond. Not its parent (ls -la's ".."): /etc changes whenever anything on the machine adds
+# a file there, such as apt-get rewriting /etc/ld.so.cache, and that is none of ka-tune's doing.
 host_state() {
 	cat $ipv4/tcp_keepalive_time $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes
-	ls -la --time-style=full-iso /etc/sysctl.d 2>&1
+	ls -ld --time-style=full-iso /etc/sysctl.d 2>&1
+	ls -lA --time-style=full-iso /etc/sysctl.d 2>&1
 }
 
 if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
