@@ -7,6 +7,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 DESTDIR    ?=
 
 # Where objects go, and the binary; the sanitizer build uses its own.
@@ -34,6 +35,8 @@ CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TESTS      := $(TEST_SRCS:%.c=$(BUILD)/%)
 LIBKT      := $(BUILD)/libkatune.a
 TMPTREE    := $(BUILD)/tests/tmptree.o
+# make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
+STAGE      := $(BUILD)/stage
 
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -53,7 +56,8 @@ Q := @
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd jq python3
+               valgrind strace procps util-linux iproute2 systemd jq python3 \
+               zsh bash-completion
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang install uninstall clean deps bench bench-sockets lint
@@ -99,6 +103,10 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer
 	$(Q)sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)rm -rf $(STAGE) && $(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
+	$(Q)$(MAKE) --no-print-directory uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)left=$$(find $(STAGE) -type f); [ -z "$$left" ] || { echo "uninstall left $$left"; exit 1; }
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
@@ -124,14 +132,16 @@ bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
+	install -m 0644 completion/ka-tune.zsh $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
-		$(DESTDIR)$(COMPDIR)/ka-tune
+		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
 
 clean:
 	rm -rf build $(BIN)
