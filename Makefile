@@ -162,8 +162,8 @@ deb:
 	dpkg-deb -x $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb $$root && \
 	cf=--nocfprotection && if DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags \
 		--get CFLAGS | grep -q -e -fcf-protection; then cf=; fi && \
-	hardening-check $$cf $$root/usr/sbin/ka-tune && rm -rf $$root
-	$(Q)echo "Debian package: $$(ls $(DEB_DIR)/*.deb)"
+	hardening-check $$cf $$root/usr/sbin/ka-tune && rm -rf $$root && \
+	echo "Debian package: $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb"
 
 # What make deb needs beyond make deps: debian/control's Build-Depends (debhelper, ...),
 # devscripts for hardening-check, and lintian.
