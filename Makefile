@@ -104,10 +104,11 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer
 	$(Q)sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
-	$(Q)rm -rf $(STAGE) && $(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
-	$(Q)$(MAKE) --no-print-directory uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
-	$(Q)left=$$(find $(STAGE) -type f); [ -z "$$left" ] || { echo "uninstall left $$left"; exit 1; }
+	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)left=$$(find $(STAGE) -type f); \
+		[ -z "$$left" ] || { echo "FAIL: make uninstall left $$left" >&2; exit 1; }
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \

@@ -5,7 +5,8 @@
 # $(PREFIX)/share/zsh/vendor-completions/_ka-tune; the bash one is completion/ka-tune.bash.
 # tests/completion.sh checks both against the commands and options ka-tune --help lists.
 
-# The commands, with the line ka-tune --help gives each.
+# The commands, with the line ka-tune --help gives each. With --one-netns, only those that
+# --netns and --pid apply to: the ones that act on one namespace's kernel.
 (( $+functions[_ka-tune_commands] )) ||
 _ka-tune_commands()
 {
@@ -18,7 +19,6 @@ _ka-tune_commands()
 		'persist:write the values to a sysctl.d file for the next boot'
 		'help:print the help, or a command'\''s'
 	)
-	# --netns and --pid apply only to the commands that act on one namespace's kernel.
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
 	_describe -t commands 'ka-tune command' cmds
 }
@@ -58,19 +58,23 @@ _ka-tune_profiles()
 _ka-tune()
 {
 	local curcontext=$curcontext state state_descr line ret=1 one_netns=
-	local -a args
 	local -A opt_args
-	local help='(- : *)--help[print this command'\''s usage and options]'
+	local hv='--help --version'
 	local dur='duration (seconds, or units d h m s as in 600, 10m, 1m30s)'
-	local loader='--loader=[the boot-time loader to model]:loader:((systemd\:systemd-sysctl procps\:sysctl\ --system))'
+	local time="--time=[idle time before the first probe, 1..32767 s]:$dur: "
+	local intvl="--intvl=[time between probes, 1..32767 s]:$dur: "
+	local probes='--probes=[unanswered probes before the peer is dead, 1..127]:count: '
+	local loaders='((systemd\:systemd-sysctl procps\:sysctl\ --system))'
+	local loader="--loader=[the boot-time loader to model]:loader:$loaders"
 	local behind='--behind=[a NAT or load balancer]:profile:_ka-tune_profiles'
 	local idle="--idle-timeout=[any other idle timeout]:$dur: "
+	local -a args=('(- : *)--help[print this command'\''s usage and options]')
 
 	_arguments -C -S \
-		'(- : *)--help[print the usage, a line on each command, what values and exit statuses mean]' \
+		'(- : *)--help[print the usage and a line on each command]' \
 		'(- : *)--version[print the version]' \
-		'(--pid --help --version)--netns=[act in another network namespace]:network namespace:_ka-tune_netns' \
-		'(--netns --help --version)--pid=[act in the network namespace of a process]:process ID:_pids' \
+		"(--pid $hv)--netns=[act in another network namespace]:namespace:_ka-tune_netns" \
+		"(--netns $hv)--pid=[act in the network namespace of a process]:process:_pids" \
 		'1: :->command' \
 		'*:: :->option' && ret=0
 
@@ -87,68 +91,58 @@ _ka-tune()
 	curcontext=${curcontext%:*:*}:ka-tune-$words[1]:
 	case $words[1] in
 	show)
-		args=(
-			"$help"
-			'(--sysctl)--json[one JSON object (an array of them with --all-netns)]'
+		args+=(
+			'(--sysctl)--json[one JSON object (an array with --all-netns)]'
 			'(--json --all-netns)--sysctl[the three lines a sysctl.d file holds]'
 		)
 		[[ -z $one_netns ]] && args+=(
-			'(--sysctl --boot --loader --root)--all-netns[one row per network namespace on the machine]'
-			'(--all-netns)--boot[what the loader sets at boot, and from which file and line]'
+			'(--sysctl --boot --loader --root)--all-netns[each network namespace]'
+			'(--all-netns)--boot[what applies at boot, and from which file and line]'
 			"(--all-netns)$loader"
-			'(--all-netns)--root=[read the sysctl.d files of an image tree under DIR]:image tree:_files -/'
+			'(--all-netns)--root=[read an image tree'\''s sysctl.d files]:dir:_files -/'
 		)
 		;;
 	set)
-		args=(
-			"$help"
-			"--time=[idle time before the first probe, 1..32767 seconds]:$dur: "
-			"--intvl=[time between probes, 1..32767 seconds]:$dur: "
-			'--probes=[unanswered probes before the peer is dead, 1..127]:count (1..127): '
-			'--dry-run[print the plan, change nothing]'
-		)
+		args+=("$time" "$intvl" "$probes" '--dry-run[print the plan, change nothing]')
 		;;
 	check)
-		args=("$help" "$loader" "(--idle-timeout)$behind" "(--behind)$idle")
+		args+=("$loader" "(--idle-timeout)$behind" "(--behind)$idle")
 		;;
 	suggest)
-		args=(
-			"$help" "(--idle-timeout)$behind" "(--behind)$idle"
+		args+=(
+			"(--idle-timeout)$behind" "(--behind)$idle"
 			"--detect-within=[also notice a dead peer within DUR]:$dur: "
-			'(--sysctl --k8s --docker)--json[one JSON object, with the ka-tune set line]'
+			'(--sysctl --k8s --docker)--json[one JSON object, with the set command]'
 			'(--json --k8s --docker)--sysctl[the three lines a sysctl.d file holds]'
 			'(--json --sysctl --docker)--k8s[a pod'\''s securityContext.sysctls]'
 			'(--json --sysctl --k8s)--docker[the docker run --sysctl flags]'
 		)
 		;;
 	sockets)
-		args=(
-			"$help"
+		args+=(
 			'--no-keepalive[only the connections without keepalive]'
-			'--port=[only those whose local or remote port is N]:port number: '
-			'--json[one JSON object: the connections and the summary by process]'
+			'--port=[only those whose local or remote port is N]:port: '
+			'--json[one JSON object: the connections, and a summary by process]'
 		)
 		;;
 	persist)
-		args=(
-			"$help"
-			"(--remove)--time=[idle time before the first probe, 1..32767 seconds]:$dur: "
-			"(--remove)--intvl=[time between probes, 1..32767 seconds]:$dur: "
-			'(--remove)--probes=[unanswered probes before the peer is dead, 1..127]:count (1..127): '
-			'(--root)--file=[write PATH instead of /etc/sysctl.d/90-ka-tune.conf]:sysctl.d file:_files'
-			'(--file)--root=[write DIR/etc/sysctl.d/90-ka-tune.conf (an image tree)]:image tree:_files -/'
-			'(--time --intvl --probes)--remove[take the three keys out (the file too, if nothing else is left)]'
+		args+=(
+			"(--remove)$time" "(--remove)$intvl" "(--remove)$probes"
+			'(--root)--file=[write this file instead]:sysctl.d file:_files'
+			'(--file)--root=[write DIR/etc/sysctl.d/90-ka-tune.conf]:dir:_files -/'
+			'(--time --intvl --probes)--remove[take the three keys out]'
 			'--dry-run[print the new content, write nothing]'
 		)
 		;;
 	help)
-		args=(-A '-*' "$help" '1: :_ka-tune_commands')
+		args+=('1: :_ka-tune_commands')
 		;;
 	*)
 		return ret	# not a command: ka-tune takes nothing after it
 		;;
 	esac
-	_arguments -S $args && ret=0
+	# -A: after a word that is not an option (help's COMMAND), no option is offered.
+	_arguments -S -A '-*' $args && ret=0
 	return ret
 }
 

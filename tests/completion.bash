@@ -9,9 +9,11 @@ share=$1
 if [[ -r /usr/share/bash-completion/bash_completion ]]; then
 	# Only the staged tree: no user's completions, no installed ka-tune's.
 	export BASH_COMPLETION_USER_DIR=/nonexistent XDG_DATA_DIRS=$share
+	# shellcheck source=/dev/null
 	. /usr/share/bash-completion/bash_completion
-	__load_completion ka-tune || { echo "bash-completion loads nothing for ka-tune" >&2; exit 1; }
+	__load_completion ka-tune || { echo "bash-completion found no completion" >&2; exit 1; }
 else
+	# shellcheck source=/dev/null
 	. "$share/bash-completion/completions/ka-tune" || exit 1
 fi
 spec=$(complete -p ka-tune) || exit 1

@@ -43,7 +43,8 @@ options_of() {
 	norm --help $("$bin" "$1" --help | sed -n 's/^  \(--[a-z][a-z0-9-]*\) .*/\1/p')
 }
 for v in commands globals profiles loaders; do
-	eval "[ -n \"\$$v\" ]" || { echo "FAIL: $name: found no $v in ka-tune's own text" >&2; exit 1; }
+	eval "[ -n \"\$$v\" ]" ||
+	    { echo "FAIL: $name: found no $v in ka-tune's own text" >&2; exit 1; }
 done
 
 # The cases: SHELLS|LINE|OFFERED. SHELLS: b bash, z zsh. LINE is typed, the cursor at its end.
@@ -74,7 +75,7 @@ done
 	bz|ka-tune show --json --|--all-netns --boot --help --loader --root
 	bz|ka-tune show --sysctl --|--boot --help --loader --root
 	bz|ka-tune check --behind aws-nat --|--help --loader
-	bz|ka-tune suggest --idle-timeout 5m --|--detect-within --docker --help --json --k8s --sysctl
+	bz|ka-tune suggest --idle-timeout=9 -|--detect-within --docker --help --json --k8s --sysctl
 	bz|ka-tune suggest --k8s --|--behind --detect-within --help --idle-timeout
 	bz|ka-tune persist --remove --|--dry-run --file --help --root
 	bz|ka-tune persist --time 5m --|--dry-run --file --help --intvl --probes --root
@@ -116,7 +117,10 @@ check() {
 			done
 			;;
 		*)
-			[ "$got" = "$want" ] || { fail "$1: '$line' offers '$got', expected '$want'"; continue; }
+			if [ "$got" != "$want" ]; then
+				fail "$1: '$line' offers '$got', expected '$want'"
+				continue
+			fi
 			;;
 		esac
 		passed=$((passed + 1))
@@ -158,15 +162,19 @@ elif (cd "$tmp/work" && timeout 60 zsh -f "$here/completion.zsh" "$share/zsh/ven
 	if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
 		echo "SKIP: $name: zsh --netns names need root and unshare -m; not tested"
 	else
-		printf '%s\n' 'ka-tune --netns ' 'ka-tune --netns=g' 'ka-tune --netns /run/netns/b' |
-		    unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 none /run &&
-			mkdir /run/netns && : >/run/netns/blue && : >/run/netns/green &&
-			cd "$1" && timeout 60 zsh -f "$2" "$3" "$4"' sh "$tmp/work" \
-		    "$here/completion.zsh" "$share/zsh/vendor-completions" "$tmp/capture" \
-		    >"$tmp/netns.out" || fail "zsh: tests/completion.zsh failed in a mount namespace"
 		printf '%s\n' 'z|ka-tune --netns |blue green' 'z|ka-tune --netns=g|green' \
 		    'z|ka-tune --netns /run/netns/b|blue' >"$tmp/cases"
-		check zsh z "$tmp/netns.out"
+		cut -d'|' -f2 "$tmp/cases" >"$tmp/lines"
+		# shellcheck disable=SC2016 # $1 to $4 are the inner shell's
+		if unshare -m --propagation private sh -c 'mount -t tmpfs -o mode=0755 none /run &&
+		    mkdir /run/netns && : >/run/netns/blue && : >/run/netns/green &&
+		    cd "$1" && timeout 60 zsh -f "$2" "$3" "$4"' sh "$tmp/work" \
+		    "$here/completion.zsh" "$share/zsh/vendor-completions" "$tmp/capture" \
+		    <"$tmp/lines" >"$tmp/netns.out"; then
+			check zsh z "$tmp/netns.out"
+		else
+			fail "zsh: tests/completion.zsh failed in a private mount namespace"
+		fi
 	fi
 else
 	fail "zsh: tests/completion.zsh failed"
