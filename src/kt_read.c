@@ -51,8 +51,10 @@ read_all(int fd, size_t hint, size_t max, char **ret_text, size_t *ret_len)
 			break;
 	}
 	if (n < 0 || len > max) {
+		int err = n < 0 ? -errno : -EFBIG;
+
 		free(text);
-		return n < 0 ? -errno : -EFBIG;
+		return err;
 	}
 	text[len] = '\0';
 	*ret_text = text;

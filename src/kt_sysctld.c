@@ -240,10 +240,9 @@ kt_sysctld_parse(enum kt_loader dialect, const struct kt_sysctld_line *line, cha
 	assert(buf);
 	assert(ret);
 
+	assert(!memchr(line->text, '\0', line->len));	/* as kt_sysctld_next() gives lines */
 	memcpy(buf, line->text, line->len);
 	buf[line->len] = '\0';
-	if (memchr(buf, '\0', line->len))
-		return 0;	/* not from kt_sysctld_next(): its lines hold no NUL */
 	return dialect == KT_LOADER_PROCPS ? parse_procps(line, buf, ret) : parse_systemd(buf, ret);
 }
 
@@ -311,11 +310,23 @@ is_key_file(const struct comp *c, size_t n)
 	return 0;
 }
 
+/* Whether a component holds white space, as no file or directory of /proc/sys does. */
+static int
+has_space(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (kt_c_space(p[i]))
+			return 1;
+	return 0;
+}
+
 /*
  * Resolve name below /proc/sys as the kernel would open it, into the components it ends on (at
  * most MAX_COMPS, "proc" and "sys" first): empty and "." components count for nothing, ".." goes
  * up (never above /; refused with !dotdot), and nothing follows one of our keys' files, nor a
  * glob that matches one: it is no directory (ENOTDIR; a glob then matches only directories).
+ * A component with white space exists nowhere in /proc/sys (ENOENT, even before ".."); any
+ * other is taken to be a directory that exists, for ".." to climb out of.
  * A pattern component that ".." would climb back out of is not modelled. Returns the number of
  * components, or 0 when the name reaches none of our files.
  */
@@ -337,10 +348,12 @@ resolve(const char *name, int dotdot, struct comp *c)
 				return 0;
 			n -= n > 0;
 		} else if (len > 0 && !(len == 1 && p[0] == '.')) {
-			if (n == MAX_COMPS)
-				return 0;
-			c[n++] = (struct comp){ p, len, memchr(p, '*', len) || memchr(p, '?', len) ||
+			struct comp next = { p, len, memchr(p, '*', len) || memchr(p, '?', len) ||
 				memchr(p, '[', len) };
+
+			if (n == MAX_COMPS || (!next.pattern && has_space(p, len)))
+				return 0;
+			c[n++] = next;
 		}
 		if (*e == '\0')
 			return n;
@@ -385,7 +398,7 @@ spell(const char *name, const struct comp *c, const struct comp *want, size_t n,
  * for an exact name, or matches it for a glob. procps opens /proc/sys/NAME, so "." and ".." and
  * doubled slashes resolve as the kernel resolves them; systemd refuses a name with "..". A name
  * that climbs out of a directory ka-tune does not know (anything but net and ipv4) is taken to
- * land where its words lead. With spelled (len bytes) not NULL, also write the path the loader
+ * land where its words lead, unless that directory's name holds white space. With spelled (len bytes) not NULL, also write the path the loader
  * compares with the other names to tell whether a key is named explicitly: the name itself, or
  * for a glob the match as glob(3) spells it ("net//ipv4/tcp_keepalive_time" for
  * "net//ipv4/tcp_keepalive_*", which procps does not take for "net/ipv4/tcp_keepalive_time").

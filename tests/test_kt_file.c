@@ -159,7 +159,7 @@ setup(void **state)
 		return -1;
 	t->cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->cwd < 0 || getrlimit(RLIMIT_FSIZE, &t->fsize) < 0 ||
-	    tmptree_make(t->root, sizeof(t->root), "test_kt_conf") < 0) {
+	    tmptree_make(t->root, sizeof(t->root), "test_kt_file") < 0) {
 		if (t->cwd >= 0)
 			close(t->cwd);
 		free(t);

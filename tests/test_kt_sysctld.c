@@ -200,6 +200,9 @@ test_reaches(void **state)
 		{ "/../../../net/ipv4/tcp_keepalive_probes=1", "", "" },
 		{ "../sys/net/ipv4/tcp_keepalive_probes=1", "", "" },	/* '.' first: swapped */
 		{ "net/ipv4/tcp_keepalive_time/../tcp_keepalive_intvl=1", "", "" },
+		/* No name in /proc/sys holds white space: "- " keeps the blank for procps. */
+		{ "-  net/../net/ipv4/tcp_keepalive_probes=1", "", "" },
+		{ "net/ipv4/x y/../tcp_keepalive_probes=1", "", "" },
 		{ "\vnet.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
 		{ "- net.ipv4.tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time", "" },
 		{ "--net.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
