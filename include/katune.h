@@ -10,6 +10,9 @@
 #define KT_CONF_NAME	"90-ka-tune.conf"
 #define KT_CONF_PATH	KT_CONF_DIR "/" KT_CONF_NAME
 #define KT_NETNS_DIR	"/run/netns"
+#define KT_PROC_DIR	"/proc"
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
+#define KT_PID_MAX	4194304
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
 /* Longest wait for the lock on the sysctl.d directory, in seconds. */
@@ -85,8 +88,19 @@ struct kt_conf_edit {
 /* A network namespace found by kt_netns_list(). */
 struct kt_netns {
 	unsigned long long dev, ino;	/* its identity: nsfs device and inode */
-	char name[256];			/* its first name in KT_NETNS_DIR, or "" */
+	char name[256];			/* its first name in the netns directory, or "" */
 	long pid;			/* the lowest pid of a process in it, or 0 */
+};
+
+/*
+ * The processes kt_netns_list() was not allowed to look at (/proc/PID/ns/net gave EACCES or
+ * EPERM): another user's, to a caller without CAP_SYS_PTRACE; and, even to root, one with
+ * capabilities the caller lacks, or hardened in another way the kernel's ptrace access check
+ * knows. Their namespaces may be missing from the list.
+ */
+struct kt_netns_unseen {
+	unsigned int n;		/* how many */
+	long pid;		/* the lowest pid among them, or 0 */
 };
 
 /* The sysctl loaders whose boot behaviour kt_boot_read() models. */
@@ -219,11 +233,50 @@ int kt_conf_sync(int dirfd);
 const char *kt_conf_strerror(int err);
 
 /* kt_netns.c */
+/*
+ * Open a network namespace given as ip(8) does: a NAME made by `ip netns add` (a file in
+ * KT_NETNS_DIR), or, when kt_netns_is_path(spec), the path of a namespace file
+ * (/proc/PID/ns/net, a bind-mounted nsfs file). No other file is opened for reading, so a FIFO
+ * or a device in its place neither blocks nor is acted on. Returns 0 and sets *ret_fd (the
+ * caller's to close; O_CLOEXEC), or: -ENOENT no such name or path, -ENOTNAM some other file (a
+ * namespace of another type included), -EINVAL an empty or dot name, -ENAMETOOLONG, -EACCES a
+ * directory on the way may not be searched, or another negative errno.
+ */
 int kt_netns_open(const char *spec, int *ret_fd);
+/* Whether spec is a path (it holds a '/'), not a NAME: how kt_netns_open() reads it. */
+int kt_netns_is_path(const char *spec);
+/*
+ * Open the network namespace of process pid, /proc/PID/ns/net, as kt_netns_open() opens a path.
+ * Returns 0 and sets *ret_fd (to close), or -ESRCH (no such process, or pid <= 0), -EACCES (the
+ * caller may not look at that process: another user's, or hardened), or another negative errno.
+ */
 int kt_netns_open_pid(long pid, int *ret_fd);
+/*
+ * Make the calling thread use the network namespace fd refers to (from kt_netns_open*()); from
+ * then on /proc/sys/net shows that namespace's keys. Returns 0, or -EPERM when not allowed
+ * (needs CAP_SYS_ADMIN over the namespace), or another negative errno from setns(2).
+ */
 int kt_netns_enter(int fd);
-int kt_netns_list(struct kt_netns **ret_list, size_t *ret_n, unsigned int *ret_unseen);
-int kt_netns_reopen(const struct kt_netns *ns, int *ret_fd);
+/*
+ * List the distinct network namespaces: those named in netns_dir (KT_NETNS_DIR) and those of the
+ * processes in proc_dir (KT_PROC_DIR), ordered by inode; a temp tree laid out alike serves tests.
+ * Returns 0 and sets *ret_list (an array the caller frees), *ret_n and *ret_unseen (the
+ * processes not looked at), or a negative errno: -ENOMEM, or why a directory could not be read
+ * (a missing netns_dir is no error: no namespace has a name).
+ */
+int kt_netns_list(const char *netns_dir, const char *proc_dir, struct kt_netns **ret_list,
+    size_t *ret_n, struct kt_netns_unseen *ret_unseen);
+/*
+ * Open a listed namespace again, by its name or else its pid below the same two directories,
+ * and check it is still the same one (a pid may have exited and been reused). Returns 0 and sets
+ * *ret_fd (to close), -ESRCH when it is gone, or an error of kt_netns_open().
+ */
+int kt_netns_reopen(const char *netns_dir, const char *proc_dir, const struct kt_netns *ns,
+    int *ret_fd);
+/*
+ * Tell whether the calling thread is in the listed namespace now. Returns 1 or 0, or a negative
+ * errno when its own namespace cannot be looked at.
+ */
 int kt_netns_is_current(const struct kt_netns *ns);
 const char *kt_netns_strerror(int err);
 

@@ -79,7 +79,7 @@ enter_listed(const struct kt_netns *ns)
 	r = kt_netns_is_current(ns);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	r = kt_netns_reopen(ns, &fd);
+	r = kt_netns_reopen(KT_NETNS_DIR, KT_PROC_DIR, ns, &fd);
 	if (r < 0)
 		return r;
 	r = kt_netns_enter(fd);
@@ -151,12 +151,12 @@ show_netns_row(const struct kt_netns *ns, const struct kt_values *v, enum format
 static int
 show_all(enum format format)
 {
+	struct kt_netns_unseen unseen;
 	struct kt_netns *list;
-	unsigned int unseen;
 	size_t n;
 	int r, ret = EXIT_OK, first = 1;
 
-	r = kt_netns_list(&list, &n, &unseen);
+	r = kt_netns_list(KT_NETNS_DIR, KT_PROC_DIR, &list, &n, &unseen);
 	if (r < 0) {
 		cli_error("cannot list network namespaces: %s", kt_netns_strerror(r));
 		return EXIT_FAIL;
@@ -182,9 +182,9 @@ show_all(enum format format)
 	if (format == FORMAT_JSON)
 		puts("]");
 	free(list);
-	if (unseen)
+	if (unseen.n)
 		cli_error("not looked at: the namespaces of %u process%s of other users (needs root)",
-		    unseen, unseen == 1 ? "" : "es");
+		    unseen.n, unseen.n == 1 ? "" : "es");
 	return ret;
 }
 

@@ -127,6 +127,31 @@ err_has "--netns /etc/hostname: not a network namespace"
 run 1 --pid 4194304 show
 err_has "--pid 4194304: no such process"
 
+# bounded RC ARGS...: run ka-tune as run does, killed after 10 s (exit 124) should it block.
+printf '#!/bin/sh\nexec timeout 10 "%s" "$@"\n' "$bin" >"$tmp/bin/bounded" &&
+    chmod 755 "$tmp/bin/bounded" || exit 1
+bounded() {
+	unbounded=$bin
+	bin=$tmp/bin/bounded
+	run "$@"
+	bin=$unbounded
+}
+
+t_ns "a FIFO or a device where a namespace should be is refused at once"
+mkfifo "$tmp/fifo" && mknod "$tmp/null" c 1 3 || fail "cannot make a FIFO and a device"
+bounded 1 --netns "$tmp/fifo" show
+err_has "--netns $tmp/fifo: not a network namespace"
+bounded 1 --netns "$tmp/null" set --time 300
+err_has "--netns $tmp/null: not a network namespace"
+values_are 7200 75 9
+mkfifo /run/netns/stray || fail "cannot make a FIFO in /run/netns"
+bounded 0 show --all-netns
+grep -Eq "^[0-9]+ +blue " "$out" || fail "no row for blue"
+grep -q "stray" "$out" "$err" && fail "the FIFO is listed"
+bounded 1 --netns stray show
+err_has "--netns stray: not a network namespace"
+rm -f /run/netns/stray
+
 t_ns "bad namespace options are usage errors"
 run 2 --pid 0 show
 err_has "--pid: '0' is not a process id (1..4194304)"
