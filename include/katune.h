@@ -176,12 +176,6 @@ struct kt_sock {
 	char comm[KT_COMM_LEN];		/* that process's name, or "" */
 };
 
-/* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */
-struct kt_sock_buf {
-	struct kt_sock *socks;
-	size_t n, cap;
-};
-
 /* The connections of one process, or (pid 0) those of one user whose process was not seen. */
 struct kt_sock_group {
 	int pid;
@@ -298,16 +292,47 @@ long long kt_idle_margin(long long idle);
 int kt_behind_check(const struct kt_values *v, long long idle);
 int kt_suggest(long long idle, long long detect, struct kt_values *ret);
 
-/* kt_sock.c */
+/* kt_sockdiag.c */
+/*
+ * List every TCP connection (IPv4 and IPv6, all states but LISTEN) of the network namespace the
+ * thread is in, asking the kernel through sock_diag as ss(8) does; callers without privileges
+ * see them all too. A kernel without IPv6 gives the IPv4 ones. Owners are not looked for (pid
+ * 0, comm ""): see kt_sock_owners(). Returns 0 and sets *ret_socks (an array the caller frees)
+ * and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the kernel (module tcp_diag),
+ * -EPROTONOSUPPORT no sock_diag netlink at all, -EBADMSG an answer that could not be parsed,
+ * -ENOMEM, or the errno of a failed socket call.
+ */
 int kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n);
-int kt_sock_parse(const void *buf, size_t len, unsigned int seq, struct kt_sock_buf *into,
-    int *ret_done);
-enum kt_ka kt_sock_keepalive(int state, int timer);
-int kt_sock_owners(struct kt_sock *socks, size_t n, unsigned int *ret_not_seen);
-int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
-    size_t *ret_n);
+/* The name netstat(8) gives a TCP state, such as "ESTABLISHED"; "UNKNOWN" for any other number.
+ * A static string. */
 const char *kt_sock_state_name(int state);
+/* How a keepalive verdict is written: "on", "off", "unknown" or "n/a". A static string. */
 const char *kt_ka_name(enum kt_ka ka);
 const char *kt_sock_strerror(int err);
+
+/* kt_sockowner.c */
+/*
+ * Find the process holding each connection (the lowest pid, when several share it) through the
+ * open files of every process in proc_dir (KT_PROC_DIR, or a temp tree laid out like it), and
+ * fill in socks[].pid and .comm, the process's name as /proc/PID/comm gives it: any bytes but
+ * NUL, unescaped. Connections no process was seen holding get pid 0 and comm "". When no
+ * connection has an inode, proc_dir is not read. *ret_not_seen counts the processes whose files
+ * the caller may not read (another user's, without root): their connections show no process;
+ * kernel threads are not counted. Returns 0, or a negative errno (-ENOMEM, or why proc_dir
+ * could not be read); then socks and *ret_not_seen are untouched.
+ */
+int kt_sock_owners(const char *proc_dir, struct kt_sock *socks, size_t n,
+    unsigned int *ret_not_seen);
+
+/* kt_sockgroup.c */
+/*
+ * Group the connections keepalive applies to (on, off or unknown) by the process holding them,
+ * or by user for those whose process was not seen, and count them; the groups come with the
+ * most connections without keepalive first, then the most connections, then by pid (user
+ * groups last): the list an operator acts on. Returns 0 and sets *ret_groups (an array the
+ * caller frees, never NULL) and *ret_n, or -ENOMEM.
+ */
+int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
+    size_t *ret_n);
 
 #endif

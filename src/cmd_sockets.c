@@ -224,7 +224,7 @@ list_sockets(const struct filter *f, int json)
 		return EXIT_FAIL;
 	}
 	n = select_socks(socks, n, f);
-	r = kt_sock_owners(socks, n, &not_seen);
+	r = kt_sock_owners(KT_PROC_DIR, socks, n, &not_seen);
 	if (r < 0) {
 		cli_error("sockets: cannot look for the processes holding them: %s",
 		    kt_sock_strerror(r));

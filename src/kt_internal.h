@@ -2,6 +2,10 @@
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
+#include <stddef.h>
+
+#include "katune.h"
+
 /*
  * isspace() of the C locale, whatever locale the program set: the kernel's and procps' notion
  * of white space when they parse sysctl values and lines.
@@ -11,5 +15,47 @@ kt_c_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
+
+/*
+ * The pid a /proc entry's name stands for: all decimal digits, 1 to KT_PID_MAX; else 0 (self,
+ * sys, a file...). kt_netns.c and kt_sockowner.c walk /proc alike.
+ */
+static inline long
+kt_entry_pid(const char *name)
+{
+	long v = 0;
+
+	if (*name == '\0')
+		return 0;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		v = v * 10 + (*name - '0');
+		if (v > KT_PID_MAX)
+			return 0;
+	}
+	return v;
+}
+
+/* kt_sockdiag.c, shown to its tests */
+
+/* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */
+struct kt_sock_buf {
+	struct kt_sock *socks;
+	size_t n, cap;
+};
+
+/*
+ * Parse one datagram of a sock_diag dump (len bytes at buf, aligned as recv() leaves it) and
+ * append its connections to into (whose socks the caller frees); messages of another sequence
+ * number than seq are skipped. Sets *ret_done when the datagram ends the dump. Returns 0, or a
+ * negative errno: the one the kernel reported, -EBADMSG for a malformed datagram, -ENOMEM;
+ * then into holds what it held and *ret_done is untouched.
+ */
+int kt_sock_parse(const void *buf, size_t len, unsigned int seq, struct kt_sock_buf *into,
+    int *ret_done);
+
+/* A connection's keepalive, judged from its TCP state and the timer sock_diag says is pending. */
+enum kt_ka kt_sock_keepalive(int state, int timer);
 
 #endif

@@ -16,6 +16,7 @@
 #include <linux/nsfs.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /* Reopen the file an O_PATH descriptor refers to, for reading: the same file, not the path. */
 static int
@@ -172,24 +173,6 @@ add_ns(struct listing *l, const struct stat *st)
 	return &l->list[l->n++];
 }
 
-/* The pid a /proc entry name stands for: all decimal digits, at most KT_PID_MAX; else 0. */
-static long
-entry_pid(const char *s)
-{
-	long v = 0;
-
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (*s - '0');
-		if (v > KT_PID_MAX)
-			return 0;
-	}
-	return v;
-}
-
 static int
 by_inode(const void *a, const void *b)
 {
@@ -257,7 +240,7 @@ list_pids(struct listing *l, const char *proc_dir)
 		char path[NAME_MAX + 16];
 		struct kt_netns *ns;
 		struct stat st;
-		long pid = entry_pid(de->d_name);
+		long pid = kt_entry_pid(de->d_name);
 
 		if (pid == 0)
 			continue;

@@ -12,10 +12,8 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <linux/capability.h>
 
 #include <cmocka.h>
 
@@ -426,41 +424,12 @@ test_list_missing_dirs(void **state)
 	assert_int_equal(unseen.n, 99);
 }
 
-/*
- * Run with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the effective set (put back by
- * dac_restore()), so that a directory of mode 0 is closed to root too, as a hardened process's
- * /proc/PID/ns is. Returns whether they were there to take out.
- */
-static int
-dac_drop(struct __user_cap_data_struct data[2])
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct less[2];
-	const unsigned int dac = 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH;
-
-	assert_int_equal(syscall(SYS_capget, &hdr, data), 0);
-	if (!(data[0].effective & dac))
-		return 0;
-	memcpy(less, data, sizeof(less));
-	less[0].effective &= ~dac;
-	assert_int_equal(syscall(SYS_capset, &hdr, less), 0);
-	return 1;
-}
-
-static void
-dac_restore(struct __user_cap_data_struct data[2])
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-
-	assert_int_equal(syscall(SYS_capset, &hdr, data), 0);
-}
-
 /* Processes whose namespace may not be looked at are counted, with the lowest pid. */
 static void
 test_list_unseen(void **state)
 {
 	const struct tmptree *t = *state;
-	struct __user_cap_data_struct caps[2];
+	struct tmptree_caps caps;
 	struct kt_netns_unseen unseen = { 99, 99 };
 	struct kt_netns *list = NULL;
 	char path[PATH_MAX];
@@ -476,10 +445,10 @@ test_list_unseen(void **state)
 		tmptree_path(t->root, hidden[i], path, sizeof(path));
 		assert_int_equal(chmod(path, 0), 0);
 	}
-	dropped = dac_drop(caps);
+	dropped = tmptree_dac_drop(&caps);
 	list_tree(t, &list, &n, &unseen);
 	if (dropped)
-		dac_restore(caps);
+		tmptree_dac_restore(&caps);
 	for (size_t i = 0; i < NELEM(hidden); i++) {
 		tmptree_path(t->root, hidden[i], path, sizeof(path));
 		assert_int_equal(chmod(path, 0755), 0);
