@@ -62,9 +62,17 @@ struct kt_values {
 	int val[KT_NKEYS];
 };
 
-/* What went wrong in kt_apply(), filled in whenever it fails after the first write began. */
+/* The step of kt_set() that failed. */
+enum kt_stage {
+	KT_STAGE_LOCK,		/* taking the lock: nothing was read or written */
+	KT_STAGE_READ,		/* reading the old values: nothing was written */
+	KT_STAGE_WRITE,		/* writing: what was written before has been put back, or not */
+};
+
+/* What went wrong in kt_set(), filled in whenever it fails after judging the values. */
 struct kt_failure {
-	enum kt_key key;	/* the key whose write failed */
+	enum kt_stage stage;
+	enum kt_key key;	/* the key whose lock, read or write failed */
 	int err;		/* why, as a negative errno */
 	unsigned int restored;	/* keys written before the failure and restored since */
 	unsigned int unrestored; /* keys written before the failure that could not be restored */
@@ -201,11 +209,37 @@ int kt_format_duration(long long secs, char *buf, size_t len);
 int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
 
 /* kt_proc.c */
+/*
+ * Read the one integer a /proc/sys file holds. Returns 0 and sets *ret_val, or a negative errno:
+ * -ENOENT no such file, -EACCES, -EIO, -EBADMSG when it does not hold an int.
+ */
 int kt_read_int(const char *path, int *ret_val);
+/*
+ * Read the value of a key from the kernel: root is KT_PROC_ROOT, or a tree laid out like it.
+ * Values the kernel holds outside the accepted range are returned as they are. Returns 0 and
+ * sets *ret_val, or an error of kt_read_int(); -ENOENT means the kernel or network namespace
+ * lacks the key.
+ */
 int kt_read(const char *root, enum kt_key key, int *ret_val);
+/*
+ * Write a value to a key, unjudged: the kernel takes what it takes. Returns 0, or a negative
+ * errno: -ENOENT no such key, -EACCES not root, -EROFS read-only /proc/sys (a container),
+ * -EINVAL the kernel refused the value, -EIO.
+ */
 int kt_write(const char *root, enum kt_key key, int val);
-int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
-    struct kt_failure *ret_fail);
+/*
+ * Set the keys in want->mask to want's values as one transaction, all or nothing, that
+ * concurrent kt_set() calls on the same keys take turns at: an exclusive flock on the file of
+ * KT_TIME (in /proc/sys, one per network namespace), held while the old values are read, the
+ * changed ones written, and, when a write fails, those already written put back. The lock is
+ * waited for at most timeout_ms. Values already in place are not written, so setting them needs
+ * no right to write. Returns 0 and sets *ret_old to the values before (of want->mask's keys);
+ * -ERANGE when a wanted value is outside its range (nothing done, nothing set); or, with
+ * *ret_fail saying which stage and key failed and what was put back: -ETIMEDOUT (the lock is
+ * held), an error of kt_read() or of kt_write(). After a write failure *ret_old is set too.
+ */
+int kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
+    struct kt_values *ret_old, struct kt_failure *ret_fail);
 const char *kt_strerror(int err);
 
 /* kt_conf.c */

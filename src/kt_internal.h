@@ -37,6 +37,17 @@ kt_entry_pid(const char *name)
 	return v;
 }
 
+/* kt_lock.c */
+/*
+ * Take an exclusive flock(2) on fd, waiting at most timeout_ms milliseconds for whoever holds
+ * one. It lasts until fd is closed. Returns 0, -ETIMEDOUT, or another negative errno.
+ */
+int kt_lock_wait(int fd, unsigned int timeout_ms);
+
+/* kt_proc.c, shown to its tests */
+int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
+    struct kt_failure *ret_fail);
+
 /* kt_sockdiag.c, shown to its tests */
 
 /* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */

@@ -174,6 +174,111 @@ err_has "securityContext.sysctls"
 [ ! -e "$tmp/x.conf" ] || fail "persist wrote a file"
 run 2 --pid $container persist --file "$tmp/x.conf"
 
+# --- concurrent sets -------------------------------------------------------------------------
+
+# values: this namespace's three values, as one line.
+values() {
+	echo "$(cat $ipv4/tcp_keepalive_time) $(cat $ipv4/tcp_keepalive_intvl)" \
+	    "$(cat $ipv4/tcp_keepalive_probes)"
+}
+
+# when_time_is V: wait until the time key holds V (another set got that far): a handshake on
+# the kernel's own state, bounded.
+when_time_is() {
+	i=0
+	while [ "$(cat $ipv4/tcp_keepalive_time)" != "$1" ]; do
+		[ $i -lt 1000 ] || { fail "the time key never became $1"; return 1; }
+		sleep 0.01
+		i=$((i + 1))
+	done
+}
+
+# slow_set OUT ERR ARGS...: ka-tune set ARGS in the background, its second write (intvl's)
+# held up 1 s by strace; $slow is its pid. LeakSanitizer cannot work under ptrace.
+no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+slow_set() {
+	o=$1
+	e=$2
+	shift 2
+	ASAN_OPTIONS=$no_lsan strace -f -o /dev/null -e trace=write \
+	    -e inject=write:delay_enter=1000000:when=2 "$bin" set "$@" >"$o" 2>"$e" &
+	slow=$!
+}
+
+t_ns "a set that starts while another is writing waits for it: one request wins whole"
+slow_set "$tmp/a.out" "$tmp/a.err" --time 1001 --intvl 101 --probes 11
+when_time_is 1001
+run 0 set --time 2002 --intvl 202 --probes 22
+wait $slow || fail "the first set failed: $(cat "$tmp/a.err")"
+values_are 2002 202 22
+out_is "net.ipv4.tcp_keepalive_time: 1001 -> 2002
+net.ipv4.tcp_keepalive_intvl: 101 -> 202
+net.ipv4.tcp_keepalive_probes: 11 -> 22"
+
+t_ns "a set that fails and restores is not undone by, and does not undo, a set waiting on it"
+mount --bind $ipv4/tcp_keepalive_probes $ipv4/tcp_keepalive_probes &&
+    mount -o remount,bind,ro $ipv4/tcp_keepalive_probes || fail "cannot make probes read-only"
+slow_set "$tmp/a.out" "$tmp/a.err" --time 1001 --intvl 101 --probes 11
+when_time_is 1001
+run 0 set --time 2002 --intvl 202
+wait $slow && fail "the set of a read-only key did not fail"
+grep -q "net.ipv4.tcp_keepalive_intvl: restored to 75" "$tmp/a.err" ||
+    fail "the failed set did not restore: $(cat "$tmp/a.err")"
+out_is "net.ipv4.tcp_keepalive_time: 7200 -> 2002
+net.ipv4.tcp_keepalive_intvl: 75 -> 202"
+values_are 2002 202 9
+umount $ipv4/tcp_keepalive_probes
+
+t_ns "50 pairs of sets at once: each reads a whole state, the end state is one request"
+pids=
+i=0
+while [ $i -lt 50 ]; do
+	"$bin" set --time 1001 --intvl 101 --probes 11 >"$tmp/set.a$i" 2>&1 &
+	pids="$pids $!"
+	"$bin" set --time 2002 --intvl 202 --probes 22 >"$tmp/set.b$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p" || fail "a concurrent set failed"
+done
+case $(values) in
+"1001 101 11" | "2002 202 22") ;;
+*) fail "the end state $(values) is no run's request" ;;
+esac
+# What each run found before it wrote: the defaults or one whole request, never a mix.
+for f in "$tmp"/set.a* "$tmp"/set.b*; do
+	old=$(awk '{ print $2 }' "$f" | tr '\n' ' ')
+	case $old in
+	"7200 75 9 " | "1001 101 11 " | "2002 202 22 ") ;;
+	*) fail "$f: a run found '$old'" ;;
+	esac
+done
+rm -f "$tmp"/set.a* "$tmp"/set.b*
+
+t_ns "a lock held elsewhere is waited for 10 s, then named; another namespace's is its own"
+sh -c 'exec 8<"$1" && flock -x 8 && echo held >"$2" && exec sleep 600' - \
+    $ipv4/tcp_keepalive_time "$tmp/held" &
+holder=$!
+i=0
+while [ ! -s "$tmp/held" ] && [ $i -lt 500 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
+run 0 --netns blue set --time 300
+values_in blue 300 75 9
+run 1 set --time 300
+err_has "ka-tune: set: timed out after 10 s waiting for the lock on net.ipv4.tcp_keepalive_time \
+(another ka-tune set in this network namespace, or a process holding flock on \
+/proc/sys/net/ipv4/tcp_keepalive_time); nothing was changed"
+out_empty
+values_are 7200 75 9
+kill $holder
+wait $holder 2>/dev/null
+rm -f "$tmp/held"
+run 0 set --time 300
+values_are 300 75 9
+
 t_ns "a user who is not root cannot enter, and is told so"
 as_nobody 1 --netns blue set --time 300
 err_has "--netns blue: cannot enter: permission denied (entering a namespace needs root or CAP_SYS_ADMIN)"
