@@ -69,10 +69,15 @@ _ka_tune()
 	show) opts="--json --sysctl --all-netns --boot --loader --root --help" ;;
 	set) opts="--time --intvl --probes --dry-run --help" ;;
 	check) opts="--loader --behind --idle-timeout --help" ;;
-	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --help" ;;
+	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --k8s --docker --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
-	*) return 0 ;;		# help, and unknown words, take nothing more
+	help)			# help COMMAND: one command's name, once
+		((COMP_CWORD == cmdi + 1)) &&
+		    _ka_tune_offer "show set check suggest sockets persist help" "$cur"
+		return 0
+		;;
+	*) return 0 ;;		# unknown words take nothing more
 	esac
 
 	# Leave out the options already given, and those they exclude: --json and --sysctl,
@@ -81,8 +86,9 @@ _ka_tune()
 		word=${COMP_WORDS[i]}
 		case $word in
 		-- | --help) return 0 ;;	# nothing may follow these
-		--sysctl) given+="--json --sysctl --all-netns " ;;
-		--json | --all-netns) given+="$word --sysctl " ;;
+		--sysctl) given+="--json --sysctl --all-netns --k8s --docker " ;;
+		--json | --all-netns) given+="$word --sysctl --k8s --docker " ;;
+		--k8s | --docker) given+="--json --sysctl --k8s --docker " ;;
 		--file | --root) given+="--file --root " ;;
 		--behind | --idle-timeout) given+="--behind --idle-timeout " ;;
 		--remove) given+="--remove --time --intvl --probes " ;;

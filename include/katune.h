@@ -199,6 +199,8 @@ int kt_key_path(const char *root, enum kt_key key, char *buf, size_t len);
 
 /* kt_value.c */
 int kt_parse_duration(const char *s, int *ret_secs);
+int kt_parse_uint(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *ret);
 int kt_parse_count(const char *s, int *ret_count);
 int kt_parse_value(enum kt_key key, const char *s, int *ret_val);
 int kt_parse_kernel_int(const char *s, int *ret_val);

@@ -1,8 +1,10 @@
-/* cli.h: what the subcommands share: exit codes, messages, and reading the kernel's values. */
+/* cli.h: what the subcommands share: exit codes, the rows of the command table, messages and
+ * escaping (cli_out.c), option parsing (cli_args.c), the wording of errors (cli_errors.c). */
 #ifndef KT_CLI_H
 #define KT_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include "katune.h"
 
@@ -13,35 +15,102 @@ enum {
 	EXIT_USAGE = 2,		/* usage error or invalid value; nothing was changed */
 };
 
-extern const char *const usage_text;
+/* One subcommand: a row of main.c's table, defined in its own cmd_<name>.c. */
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;	/* one line for ka-tune --help */
+	/* Its lines of the man page's SYNOPSIS, each ending in a newline; a line that goes on
+	 * from the one before starts with eight spaces. */
+	const char *synopsis;
+	const char *help;	/* what its options mean, for ka-tune <name> --help */
+	const char *not_in_netns;	/* why the global --netns and --pid do not apply, or NULL */
+};
+
+/* What --time, --intvl and --probes mean, for the help of the commands that take them. */
+#define CLI_STR_(x)	#x
+#define CLI_STR(x)	CLI_STR_(x)
+#define CLI_VALUES_HELP \
+	"  --time DUR    idle time before the first probe, 1.." CLI_STR(KT_TIME_MAX) " seconds\n" \
+	"  --intvl DUR   time between probes, 1.." CLI_STR(KT_INTVL_MAX) " seconds\n" \
+	"  --probes N    unanswered probes before the peer is dead, 1.." CLI_STR(KT_PROBES_MAX) \
+	"\n" \
+	"  DUR is seconds (600) or units d h m s, largest first (10m, 1m30s, 2h)\n"
+
+/* What --behind and --idle-timeout mean, for check and suggest. */
+#define CLI_IDLE_HELP \
+	"  --behind P    a NAT or load balancer: aws-nat 350 s, azure-lb 240 s, gcp-nat 1200 s,\n" \
+	"                aliyun-nat 900 s, conntrack (nf_conntrack_tcp_timeout_established)\n" \
+	"  --idle-timeout DUR  any other idle timeout\n" \
+	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
+
+extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
+    cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
+
+/* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
+struct cli_target {
+	const char *netns;
+	const char *pid;
+};
+
+/* main.c */
+extern struct cli_target cli_target;
+extern const struct cli_command *cli_running;
+int cli_help_all(void);
+int cli_help_command(const struct cli_command *cmd);
+int cli_enter_target(void);
+
+/* cli_out.c: what the user reads. */
+#define CLI_VIS_LEN(n)	(4 * (size_t)(n) + 1)
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cli_vis(const char *s, char *buf, size_t len);
+void cli_json_string(const char *s);
+void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_finish(int status);
+
+/* cli_args.c: options and their values. */
+enum {
+	CLI_GO = -1,		/* cli_getopt_end(): the options are fine, go on */
+	CLI_OPT_HELP = -2,	/* cli_getopt(): --help or -h */
+	CLI_OPT_BAD = -3,	/* cli_getopt(): a bad option, already reported */
+};
+int cli_getopt(int argc, char **argv, const struct option *opts);
+int cli_getopt_end(int c, int argc, char **argv);
+int cli_parse_uint(const char *opt, const char *arg, unsigned long long min,
+    unsigned long long max, unsigned long long *ret);
+int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
+void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
+int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
+int cli_parse_loader(const char *arg, enum kt_loader *ret);
+int cli_read_kernel(unsigned int mask, struct kt_values *ret);
 
 /* An idle timeout to judge keepalive values against, and where it comes from. */
 struct cli_idle {
 	long long idle;
-	const char *name;	/* the profile's name, or "idle-timeout" */
+	const char *name;	/* the profile's name, or "--idle-timeout" */
 	const char *what;
 };
-
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
-void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
-int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
-int cli_read_kernel(unsigned int mask, struct kt_values *ret);
-int cli_bad_option(char *const *argv, int c);
-int cli_help(void);
-void cli_json_string(const char *s);
-
-int cmd_show(int argc, char **argv);
-int cmd_set(int argc, char **argv);
-int cmd_persist(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_suggest(int argc, char **argv);
-int cmd_sockets(int argc, char **argv);
 int cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret);
-int cli_behind_option(int c, const char *arg, const char **behind, const char **idle);
-int show_boot(const char *root, const char *loader_arg, int format);
+
+/* cli_errors.c: the one place errors become words. What an error is about decides them. */
+enum cli_about {
+	CLI_ABOUT_KEY,		/* a key in /proc/sys: reading or writing it */
+	CLI_ABOUT_FILE_READ,	/* a file or directory ka-tune only reads */
+	CLI_ABOUT_FILE_WRITE,	/* a file or directory ka-tune writes */
+	CLI_ABOUT_ETC_WRITE,	/* the same, under /etc: only root writes there */
+	CLI_ABOUT_NETNS_NAME,	/* a network namespace given by name */
+	CLI_ABOUT_NETNS_PATH,	/* a network namespace given as a path */
+	CLI_ABOUT_NETNS_ENTER,	/* entering a network namespace */
+	CLI_ABOUT_PROCESS,	/* a process given by pid */
+	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
+	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
+};
+const char *cli_strerror(int err, enum cli_about about);
+
+/* Reading the boot values, for show --boot and check (in cmd_check.c for now). */
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret);
-int cli_parse_loader(const char *arg, enum kt_loader *ret);
+int show_boot(const char *root, const char *loader_arg, int format);
 
 #endif

@@ -38,24 +38,14 @@ cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret)
 	r = kt_boot_read(root, loader, kt_kernel_hz(), ret);
 	if (r < 0) {
 		cli_error("cannot read the sysctl.d files%s%s: %s", root ? " under " : "",
-		    root ? root : "", kt_conf_strerror(r));
+		    root ? root : "", cli_strerror(r, CLI_ABOUT_FILE_READ));
 		return EXIT_FAIL;
 	}
 	r = kt_boot_error(*ret, &file);
 	if (r < 0)
 		cli_error("warning: %s: cannot read: %s; the boot values may be wrong", file,
-		    kt_conf_strerror(r));
+		    cli_strerror(r, CLI_ABOUT_FILE_READ));
 	return EXIT_OK;
-}
-
-/* Parse --loader's argument. Returns 0 or EXIT_USAGE. */
-int
-cli_parse_loader(const char *arg, enum kt_loader *ret)
-{
-	if (kt_loader_from_name(arg, ret) == 0)
-		return 0;
-	cli_error("--loader: '%s' is not a loader; accepted: systemd, procps", arg);
-	return EXIT_USAGE;
 }
 
 static void
@@ -184,8 +174,8 @@ check_behind(const struct kt_values *running, const struct cli_idle *mb)
 	return 1;
 }
 
-int
-cmd_check(int argc, char **argv)
+static int
+run_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "loader", required_argument, NULL, 'l' },
@@ -195,31 +185,28 @@ cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum kt_loader loader = kt_boot_default_loader(NULL);
-	const char *behind = NULL, *idle = NULL;
+	const char *behind = NULL, *idle = NULL, *loader_arg = NULL;
 	struct kt_values running;
 	struct cli_idle mb;
 	struct kt_boot *b;
 	int c, r, drift = 0, unsafe = 0;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			if ((r = cli_parse_loader(optarg, &loader)) != 0)
-				return r;
-			break;
-		case 'B':
-		case 'I':
-			if ((r = cli_behind_option(c, optarg, &behind, &idle)) != 0)
-				return r;
-			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_bad_option(argv, c);
-		}
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
+		if (c == 'l')
+			loader_arg = optarg;
+		else if (c == 'B')
+			behind = optarg;
+		else
+			idle = optarg;
 	}
-	if (optind < argc)
-		return cli_usage_error("check: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
+	if (behind && idle)
+		return cli_usage_error("check: --behind and --idle-timeout exclude each other");
+	if (loader_arg && (r = cli_parse_loader(loader_arg, &loader)) != 0)
+		return r;
+	if ((r = cli_enter_target()) != EXIT_OK)
+		return r;
 	if ((behind || idle) && (r = cli_idle_timeout(behind, idle, &mb)) != EXIT_OK)
 		return r;
 	if ((r = cli_read_kernel(KT_ALL, &running)) != EXIT_OK)
@@ -248,3 +235,17 @@ cmd_check(int argc, char **argv)
 		unsafe = check_behind(&running, &mb);
 	return drift || unsafe ? EXIT_FAIL : EXIT_OK;
 }
+
+const struct cli_command cli_cmd_check = {
+	.name = "check",
+	.run = run_check,
+	.summary = "exit 1 when the running values are not the boot values",
+	.synopsis =
+	    "ka-tune [--netns NAME|PATH | --pid PID] check [--loader systemd|procps]\n"
+	    "        [--behind PROFILE | --idle-timeout DUR]\n",
+	.help =
+	    "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
+	    CLI_IDLE_HELP
+	    "  exit 1 when a running value differs from its boot value, or is not safe\n",
+	.not_in_netns = NULL,
+};

@@ -138,9 +138,8 @@ warn_overridden(const struct persist *p)
 static const char *
 write_why(const char *path, int err)
 {
-	if ((err == -EACCES || err == -EPERM) && strncmp(path, "/etc/", 5) == 0)
-		return "permission denied (writing it needs root)";
-	return kt_conf_strerror(err);
+	return cli_strerror(err, strncmp(path, "/etc/", 5) == 0 ? CLI_ABOUT_ETC_WRITE
+								: CLI_ABOUT_FILE_WRITE);
 }
 
 /*
@@ -174,7 +173,7 @@ write_out(const struct persist *p, int dirfd, int fix_mode, int delete, const ch
 	if (fix_mode || (r = kt_conf_sync(dirfd)) == 0)
 		return 0;
 	cli_error("%s: %s, but syncing %s failed: %s; %s", p->path, delete ? "deleted" : "written",
-	    p->dir, kt_conf_strerror(r), delete ? "the file may come back after a crash"
+	    p->dir, cli_strerror(r, CLI_ABOUT_FILE_WRITE), delete ? "the file may come back after a crash"
 						: "the new file may not survive a crash");
 	return 1;
 }
@@ -197,12 +196,12 @@ persist(const struct persist *p, int dirfd)
 	if (dirfd >= 0)
 		r = kt_conf_load(dirfd, p->name, &old, &oldlen, &mode);
 	if (r < 0 && r != -ENOENT) {
-		cli_error("%s: cannot read: %s", p->path, kt_conf_strerror(r));
+		cli_error("%s: cannot read: %s", p->path, write_why(p->path, r));
 		return EXIT_FAIL;
 	}
 	r = kt_conf_edit(old, oldlen, &p->want, &new, &newlen, &e);
 	if (r < 0) {
-		cli_error("%s: %s", p->path, kt_conf_strerror(r));
+		cli_error("%s: %s", p->path, cli_strerror(r, CLI_ABOUT_FILE_WRITE));
 		goto out;
 	}
 	/* Only the mode to set right: of a file that holds our keys, not one --remove leaves. */
@@ -227,6 +226,8 @@ persist(const struct persist *p, int dirfd)
 	if ((!e.same || fix_mode) &&
 	    (w = write_out(p, dirfd, fix_mode, p->remove && e.empty, new, newlen)) < 0)
 		goto out;
+	if (!e.same || fix_mode)
+		cli_note_change("%s was %s", p->path, p->remove && e.empty ? "removed" : "written");
 	print_plan(stdout, &p->want, &e);
 	printf("%s: %s\n", p->path, result);
 	if (!p->remove)
@@ -272,7 +273,7 @@ persist_in_dir(const struct persist *p)
 				  "ka-tune persist, or a process holding flock on %s)", p->dir,
 			    KT_LOCK_TIMEOUT, p->dir);
 		else
-			cli_error("%s: cannot lock: %s", p->dir, kt_conf_strerror(r));
+			cli_error("%s: cannot lock: %s", p->dir, cli_strerror(r, CLI_ABOUT_FILE_WRITE));
 		(void)close(dirfd);
 		return EXIT_FAIL;
 	}
@@ -323,8 +324,8 @@ set_target(struct persist *p, const char *file, const char *root)
 	return EXIT_OK;
 }
 
-int
-cmd_persist(int argc, char **argv)
+static int
+run_persist(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "time", required_argument, NULL, 't' },
@@ -342,13 +343,8 @@ cmd_persist(int argc, char **argv)
 	const char *arg[KT_NKEYS] = { NULL };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
 		switch (c) {
-		case 't':
-		case 'i':
-		case 'p':
-			cli_value_arg(c, optarg, arg);
-			break;
 		case 'f':
 			file = optarg;
 			break;
@@ -361,14 +357,13 @@ cmd_persist(int argc, char **argv)
 		case 'R':
 			p.remove = 1;
 			break;
-		case 'h':
-			return cli_help();
 		default:
-			return cli_bad_option(argv, c);
+			cli_value_arg(c, optarg, arg);
+			break;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("persist: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
 	if ((r = cli_parse_values(arg, &p.want)) != 0)
 		return r;
 	if (file && root)
@@ -388,3 +383,23 @@ cmd_persist(int argc, char **argv)
 	}
 	return persist_in_dir(&p);
 }
+
+const struct cli_command cli_cmd_persist = {
+	.name = "persist",
+	.run = run_persist,
+	.summary = "write the values to a sysctl.d file for the next boot",
+	.synopsis =
+	    "ka-tune persist [--time DUR] [--intvl DUR] [--probes N]\n"
+	    "        [--file PATH | --root DIR] [--dry-run]\n"
+	    "ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]\n",
+	.help =
+	    "  writes " KT_CONF_PATH "; values not given are taken from the kernel\n"
+	    CLI_VALUES_HELP
+	    "  --file PATH   write PATH instead\n"
+	    "  --root DIR    write DIR" KT_CONF_PATH " (an image tree)\n"
+	    "  --remove      take the three keys out (the file too, if nothing else is left)\n"
+	    "  --dry-run     print the new content, write nothing\n",
+	.not_in_netns = "sysctl.d files set the host's namespace at boot; a container's values "
+			"belong in its runtime configuration (docker run --sysctl, a Kubernetes "
+			"pod's securityContext.sysctls)",
+};

@@ -24,13 +24,13 @@ report_write_failure(const struct kt_values *old, const struct kt_values *want,
     const struct kt_failure *f)
 {
 	cli_error("%s: cannot set %d: %s", kt_key(f->key)->name, want->val[f->key],
-	    kt_strerror(f->err));
+	    cli_strerror(f->err, CLI_ABOUT_KEY));
 	for (int k = 0; k < KT_NKEYS; k++) {
 		if (f->restored & KT_BIT(k))
 			cli_error("%s: restored to %d", kt_key(k)->name, old->val[k]);
 		if (f->unrestored & KT_BIT(k))
 			cli_error("%s: could not restore %d, it stays %d: %s", kt_key(k)->name,
-			    old->val[k], want->val[k], kt_strerror(f->restore_err));
+			    old->val[k], want->val[k], cli_strerror(f->restore_err, CLI_ABOUT_KEY));
 	}
 	if (!f->restored && !f->unrestored)
 		cli_error("nothing was changed");
@@ -51,10 +51,10 @@ report_failure(const struct kt_values *old, const struct kt_values *want,
 				  "on " KT_PROC_ROOT "/%s); nothing was changed", KT_LOCK_TIMEOUT,
 			    name, kt_key(f->key)->path);
 		else
-			cli_error("%s: cannot lock: %s", name, kt_strerror(f->err));
+			cli_error("%s: cannot lock: %s", name, cli_strerror(f->err, CLI_ABOUT_KEY));
 		break;
 	case KT_STAGE_READ:
-		cli_error("%s: cannot read: %s", name, kt_strerror(f->err));
+		cli_error("%s: cannot read: %s", name, cli_strerror(f->err, CLI_ABOUT_KEY));
 		break;
 	case KT_STAGE_WRITE:
 		report_write_failure(old, want, f);
@@ -62,8 +62,8 @@ report_failure(const struct kt_values *old, const struct kt_values *want,
 	}
 }
 
-int
-cmd_set(int argc, char **argv)
+static int
+run_set(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "time", required_argument, NULL, 't' },
@@ -78,28 +78,20 @@ cmd_set(int argc, char **argv)
 	const char *arg[KT_NKEYS] = { NULL };
 	int c, r, dry_run = 0;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-		case 'i':
-		case 'p':
-			cli_value_arg(c, optarg, arg);
-			break;
-		case 'n':
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
+		if (c == 'n')
 			dry_run = 1;
-			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_bad_option(argv, c);
-		}
+		else
+			cli_value_arg(c, optarg, arg);
 	}
-	if (optind < argc)
-		return cli_usage_error("set: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
 	if ((r = cli_parse_values(arg, &want)) != 0)
 		return r;
 	if (!want.mask)
 		return cli_usage_error("set: nothing to set: give --time, --intvl or --probes");
+	if ((r = cli_enter_target()) != EXIT_OK)
+		return r;
 
 	if (dry_run) {
 		r = cli_read_kernel(want.mask, &old);
@@ -112,13 +104,28 @@ cmd_set(int argc, char **argv)
 	}
 	r = kt_set(KT_PROC_ROOT, &want, KT_LOCK_TIMEOUT * 1000, &old, &fail);
 	if (r == -ERANGE) {		/* refused before anything was done */
-		cli_error("set: %s", kt_strerror(r));
+		cli_error("set: %s", cli_strerror(r, CLI_ABOUT_KEY));
 		return EXIT_USAGE;
 	}
 	if (r < 0) {
 		report_failure(&old, &want, &fail);
 		return EXIT_FAIL;
 	}
+	cli_note_change("the values were set");
 	print_plan(&old, &want);
 	return EXIT_OK;
 }
+
+const struct cli_command cli_cmd_set = {
+	.name = "set",
+	.run = run_set,
+	.summary = "change the values the kernel uses now, all or nothing",
+	.synopsis =
+	    "ka-tune [--netns NAME|PATH | --pid PID] set [--time DUR] [--intvl DUR]\n"
+	    "        [--probes N] [--dry-run]\n",
+	.help =
+	    CLI_VALUES_HELP
+	    "  --dry-run     print the plan, change nothing\n"
+	    "  --netns, --pid (before set): set another network namespace's values\n",
+	.not_in_netns = NULL,
+};

@@ -102,14 +102,14 @@ read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 	if (*gone)
 		return EXIT_OK;
 	if (r < 0) {
-		cli_error("netns %llu %s: cannot enter: %s", ns->ino, ns->name, kt_netns_strerror(r));
+		cli_error("netns %llu %s: cannot enter: %s", ns->ino, ns->name, cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
 		return EXIT_FAIL;
 	}
 	for (int k = 0; k < KT_NKEYS; k++) {
 		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
 		if (r < 0) {
 			cli_error("netns %llu %s: %s: cannot read: %s", ns->ino, ns->name,
-			    kt_key(k)->name, kt_strerror(r));
+			    kt_key(k)->name, cli_strerror(r, CLI_ABOUT_KEY));
 			return EXIT_FAIL;
 		}
 	}
@@ -158,7 +158,7 @@ show_all(enum format format)
 
 	r = kt_netns_list(KT_NETNS_DIR, KT_PROC_DIR, &list, &n, &unseen);
 	if (r < 0) {
-		cli_error("cannot list network namespaces: %s", kt_netns_strerror(r));
+		cli_error("cannot list network namespaces: %s", cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
 		return EXIT_FAIL;
 	}
 	if (format == FORMAT_JSON)
@@ -188,8 +188,8 @@ show_all(enum format format)
 	return ret;
 }
 
-int
-cmd_show(int argc, char **argv)
+static int
+run_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -204,19 +204,16 @@ cmd_show(int argc, char **argv)
 	enum format format = FORMAT_TEXT;
 	struct kt_values v;
 	const char *loader = NULL, *root = NULL;
-	int c, r, all = 0, boot = 0;
+	int c, r, json = 0, sysctl = 0, all = 0, boot = 0;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
 		switch (c) {
 		case 'j':
-		case 's': {
-			enum format f = c == 'j' ? FORMAT_JSON : FORMAT_SYSCTL;
-
-			if (format != FORMAT_TEXT && format != f)
-				return cli_usage_error("show: --json and --sysctl exclude each other");
-			format = f;
+			json = 1;
 			break;
-		}
+		case 's':
+			sysctl = 1;
+			break;
 		case 'a':
 			all = 1;
 			break;
@@ -229,14 +226,13 @@ cmd_show(int argc, char **argv)
 		case 'r':
 			root = optarg;
 			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_bad_option(argv, c);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("show: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
+	if (json && sysctl)
+		return cli_usage_error("show: --json and --sysctl exclude each other");
+	format = json ? FORMAT_JSON : sysctl ? FORMAT_SYSCTL : FORMAT_TEXT;
 	if (all && format == FORMAT_SYSCTL)
 		return cli_usage_error("show: --all-netns and --sysctl exclude each other");
 	if (all && boot)
@@ -245,12 +241,18 @@ cmd_show(int argc, char **argv)
 		return cli_usage_error("show: --loader and --root go with --boot");
 	if (root && !*root)
 		return cli_usage_error("show: --root needs a non-empty path");
+	if ((all || boot) && (cli_target.netns || cli_target.pid))
+		return cli_usage_error("show: --netns and --pid do not apply to %s: %s",
+		    all ? "--all-netns" : "--boot", all ? "it shows every network namespace"
+							: "boot files set the host's namespace");
 	if (boot)
 		return show_boot(root, loader, format == FORMAT_JSON ? 'j' :
 		    format == FORMAT_SYSCTL ? 's' : 't');
 	if (all)
 		return show_all(format);
 
+	if ((r = cli_enter_target()) != EXIT_OK)
+		return r;
 	r = cli_read_kernel(KT_ALL, &v);
 	if (r != EXIT_OK)
 		return r;
@@ -262,3 +264,21 @@ cmd_show(int argc, char **argv)
 		show_text(&v);
 	return EXIT_OK;
 }
+
+const struct cli_command cli_cmd_show = {
+	.name = "show",
+	.run = run_show,
+	.summary = "print the keepalive values the kernel uses now",
+	.synopsis =
+	    "ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]\n"
+	    "ka-tune show --all-netns [--json]\n"
+	    "ka-tune show --boot [--loader systemd|procps] [--root DIR] [--json | --sysctl]\n",
+	.help =
+	    "  --json        one JSON object (an array of them with --all-netns)\n"
+	    "  --sysctl      the three lines a sysctl.d file holds\n"
+	    "  --all-netns   one row per network namespace on the machine\n"
+	    "  --boot        what the loader sets at boot, from which file:line\n"
+	    "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
+	    "  --root DIR    read the sysctl.d files of an image tree under DIR\n",
+	.not_in_netns = NULL,
+};

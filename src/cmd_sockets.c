@@ -220,19 +220,19 @@ list_sockets(const struct filter *f, int json)
 
 	r = kt_sock_dump(&socks, &n);
 	if (r < 0) {
-		cli_error("sockets: cannot list the connections: %s", kt_sock_strerror(r));
+		cli_error("sockets: cannot list the connections: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		return EXIT_FAIL;
 	}
 	n = select_socks(socks, n, f);
 	r = kt_sock_owners(KT_PROC_DIR, socks, n, &not_seen);
 	if (r < 0) {
 		cli_error("sockets: cannot look for the processes holding them: %s",
-		    kt_sock_strerror(r));
+		    cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		goto out;
 	}
 	r = kt_sock_group(socks, n, &groups, &ngroups);
 	if (r < 0) {
-		cli_error("sockets: %s", kt_sock_strerror(r));
+		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		goto out;
 	}
 	if (json)
@@ -250,8 +250,8 @@ out:
 	return ret;
 }
 
-int
-cmd_sockets(int argc, char **argv)
+static int
+run_sockets(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "no-keepalive", no_argument, NULL, 'k' },
@@ -261,30 +261,41 @@ cmd_sockets(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct filter f = { 0 };
-	const char *errstr;
-	int c, json = 0;
+	const char *port = NULL;
+	unsigned long long n;
+	int c, r, json = 0;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
+		if (c == 'k')
 			f.no_keepalive = 1;
-			break;
-		case 'p':
-			f.port = strtonum(optarg, 1, 65535, &errstr);
-			if (errstr)
-				return cli_usage_error("sockets: --port: '%s' is not a port "
-						       "(1..65535)", optarg);
-			break;
-		case 'j':
+		else if (c == 'p')
+			port = optarg;
+		else
 			json = 1;
-			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_bad_option(argv, c);
-		}
 	}
-	if (optind < argc)
-		return cli_usage_error("sockets: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
+	if (port) {
+		if ((r = cli_parse_uint("--port", port, 1, 65535, &n)) != 0)
+			return r;
+		f.port = (unsigned int)n;
+	}
+	if ((r = cli_enter_target()) != EXIT_OK)
+		return r;
 	return list_sockets(&f, json);
 }
+
+const struct cli_command cli_cmd_sockets = {
+	.name = "sockets",
+	.run = run_sockets,
+	.summary = "which TCP connections use keepalive, and whose they are",
+	.synopsis =
+	    "ka-tune [--netns NAME|PATH | --pid PID] sockets [--no-keepalive]\n"
+	    "        [--port N] [--json]\n",
+	.help =
+	    "  --no-keepalive  only the connections without keepalive\n"
+	    "  --port N        only those whose local or remote port is N\n"
+	    "  --json          one JSON object: the connections and the summary by process\n"
+	    "  --netns, --pid (before sockets): another network namespace's connections\n",
+	.not_in_netns = NULL,
+};

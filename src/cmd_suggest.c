@@ -5,82 +5,6 @@
 
 #include "cli.h"
 
-/* List the profiles' names, for messages. */
-static void
-profile_names(char *buf, size_t len)
-{
-	const struct kt_profile *p;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; (p = kt_profile_at(i)) && off < len; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->name);
-
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-}
-
-/*
- * Turn --behind PROFILE or --idle-timeout DUR into an idle timeout in seconds and a label that
- * says where it comes from. Returns EXIT_OK, EXIT_USAGE (bad name or duration) or EXIT_FAIL
- * (conntrack's timeout cannot be read).
- */
-int
-cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
-{
-	const struct kt_profile *p;
-	char names[128];
-	int secs, r;
-
-	if (idle_arg) {
-		r = kt_parse_duration(idle_arg, &secs);
-		if (r < 0 || secs < 1) {
-			cli_error("--idle-timeout: '%s' is %s; accepted 1..%d seconds, or units d h m s "
-				  "as in 350, 5m50s, 1h", idle_arg,
-			    r == -EINVAL ? "not a duration" : "out of range", 2147483647);
-			return EXIT_USAGE;
-		}
-		*ret = (struct cli_idle){ .idle = secs, .name = "--idle-timeout",
-			.what = "a middlebox" };
-		return EXIT_OK;
-	}
-	if (kt_profile_find(behind, &p) < 0) {
-		profile_names(names, sizeof(names));
-		cli_error("--behind: '%s' is not a profile; known: %s", behind, names);
-		return EXIT_USAGE;
-	}
-	r = kt_profile_timeout(p, KT_PROC_ROOT, &ret->idle);
-	if (r == -ENOENT) {
-		cli_error("%s: net.netfilter.nf_conntrack_tcp_timeout_established is missing: the "
-			  "nf_conntrack module is not loaded, this machine tracks no connections",
-		    p->name);
-		return EXIT_FAIL;
-	}
-	if (r < 0) {
-		cli_error("%s: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: %s",
-		    p->name, kt_strerror(r));
-		return EXIT_FAIL;
-	}
-	ret->name = p->name;
-	ret->what = p->what;
-	return EXIT_OK;
-}
-
-/* Parse the --behind / --idle-timeout pair shared by check and suggest; 0 or EXIT_USAGE. */
-int
-cli_behind_option(int c, const char *arg, const char **behind, const char **idle)
-{
-	if ((c == 'B' && *idle) || (c == 'I' && *behind))
-		return cli_usage_error("--behind and --idle-timeout exclude each other");
-	if (c == 'B')
-		*behind = arg;
-	else
-		*idle = arg;
-	return 0;
-}
-
 static void
 print_text(const struct cli_idle *mb, long long margin, const struct kt_values *v)
 {
@@ -116,8 +40,35 @@ print_json(const struct cli_idle *mb, long long margin, const struct kt_values *
 	    detect, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES]);
 }
 
-int
-cmd_suggest(int argc, char **argv)
+/*
+ * The pod spec lines that set the values in a Kubernetes pod's network namespace. The kubelet
+ * counts the three keys as safe sysctls since 1.29 (on kernels from 4.5, which made them per
+ * namespace), so no --allowed-unsafe-sysctls is needed there.
+ */
+static void
+print_k8s(const struct kt_values *v)
+{
+	puts("# pod spec; safe sysctls from Kubernetes 1.29 (kernel 4.5 or later)\n"
+	     "securityContext:\n"
+	     "  sysctls:");
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf("  - name: %s\n    value: \"%d\"\n", kt_key(k)->name, v->val[k]);
+}
+
+/* The docker run (or podman run) flags that set the values in a container's namespace. */
+static void
+print_docker(const struct kt_values *v)
+{
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf("%s--sysctl %s=%d", k ? " " : "", kt_key(k)->name, v->val[k]);
+	putchar('\n');
+}
+
+/* The output formats, which exclude each other. */
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SYSCTL, FORMAT_K8S, FORMAT_DOCKER };
+
+static int
+run_suggest(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "behind", required_argument, NULL, 'B' },
@@ -125,38 +76,43 @@ cmd_suggest(int argc, char **argv)
 		{ "detect-within", required_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "sysctl", no_argument, NULL, 's' },
+		{ "k8s", no_argument, NULL, 'k' },
+		{ "docker", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *behind = NULL, *idle = NULL, *detect_arg = NULL;
 	struct cli_idle mb;
 	struct kt_values v;
-	int c, r, format = 0, detect = 0;
+	static const char *const format_names[] = { "", "--json", "--sysctl", "--k8s", "--docker" };
+	enum format format = FORMAT_TEXT, f;
+	int c, r, detect = 0;
 
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
 		switch (c) {
 		case 'B':
+			behind = optarg;
+			break;
 		case 'I':
-			if ((r = cli_behind_option(c, optarg, &behind, &idle)) != 0)
-				return r;
+			idle = optarg;
 			break;
 		case 'D':
 			detect_arg = optarg;
 			break;
-		case 'j':
-		case 's':
-			if (format && format != c)
-				return cli_usage_error("suggest: --json and --sysctl exclude each other");
-			format = c;
-			break;
-		case 'h':
-			return cli_help();
 		default:
-			return cli_bad_option(argv, c);
+			f = c == 'j' ? FORMAT_JSON : c == 's' ? FORMAT_SYSCTL :
+			    c == 'k' ? FORMAT_K8S : FORMAT_DOCKER;
+			if (format != FORMAT_TEXT && format != f)
+				return cli_usage_error("suggest: %s and %s exclude each other",
+				    format_names[format], format_names[f]);
+			format = f;
+			break;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("suggest: unexpected argument '%s'", argv[optind]);
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
+	if (behind && idle)
+		return cli_usage_error("suggest: --behind and --idle-timeout exclude each other");
 	if (!behind && !idle)
 		return cli_usage_error("suggest: give --behind PROFILE or --idle-timeout DUR");
 	if (detect_arg && (kt_parse_duration(detect_arg, &detect) < 0 || detect < 1)) {
@@ -176,12 +132,41 @@ cmd_suggest(int argc, char **argv)
 				  "take is 2 s (time 1 + intvl 1 x probes 1)", detect);
 		return EXIT_USAGE;
 	}
-	if (format == 's')
+	switch (format) {
+	case FORMAT_SYSCTL:
 		for (int k = 0; k < KT_NKEYS; k++)
 			printf("%s = %d\n", kt_key(k)->name, v.val[k]);
-	else if (format == 'j')
+		break;
+	case FORMAT_JSON:
 		print_json(&mb, kt_idle_margin(mb.idle), &v);
-	else
+		break;
+	case FORMAT_K8S:
+		print_k8s(&v);
+		break;
+	case FORMAT_DOCKER:
+		print_docker(&v);
+		break;
+	default:
 		print_text(&mb, kt_idle_margin(mb.idle), &v);
+		break;
+	}
 	return EXIT_OK;
 }
+
+const struct cli_command cli_cmd_suggest = {
+	.name = "suggest",
+	.run = run_suggest,
+	.summary = "values that keep idle connections alive behind a NAT or LB",
+	.synopsis =
+	    "ka-tune suggest --behind PROFILE | --idle-timeout DUR [--detect-within DUR]\n"
+	    "        [--json | --sysctl | --k8s | --docker]\n",
+	.help =
+	    CLI_IDLE_HELP
+	    "  --detect-within DUR  also notice a dead peer within DUR: time + intvl x probes\n"
+	    "  --json        one JSON object, with the ka-tune set line\n"
+	    "  --sysctl      the three lines a sysctl.d file holds\n"
+	    "  --k8s         a pod's securityContext.sysctls (safe sysctls from Kubernetes 1.29)\n"
+	    "  --docker      the docker run --sysctl flags\n",
+	.not_in_netns = "it computes values from an idle timeout (for another namespace's "
+			"conntrack timeout, run it there with ip netns exec)",
+};

@@ -92,25 +92,51 @@ kt_parse_duration(const char *s, int *ret_secs)
 }
 
 /*
- * Parse a plain count such as "9": decimal digits only, no sign, space or leading zero.
- * Returns 0 and sets *ret_count, -EINVAL for bad syntax, or -ERANGE above INT_MAX.
+ * Parse an unsigned decimal number as every integer option is given: digits only, no sign,
+ * blank, 0x or leading zero ("0" itself is a number), between min and max. Returns 0 and sets
+ * *ret, -EINVAL for bad syntax, or -ERANGE outside min..max.
+ */
+int
+kt_parse_uint(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *ret)
+{
+	unsigned long long n = 0;
+	int too_big = 0;
+
+	assert(s);
+	assert(ret);
+
+	if (!is_digit(*s) || (s[0] == '0' && s[1] != '\0'))
+		return -EINVAL;
+	for (; is_digit(*s); s++) {
+		if (n > (ULLONG_MAX - (unsigned int)(*s - '0')) / 10)
+			too_big = 1;
+		else
+			n = n * 10 + (unsigned int)(*s - '0');
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	if (too_big || n < min || n > max)
+		return -ERANGE;
+	*ret = n;
+	return 0;
+}
+
+/*
+ * Parse a plain count such as "9" by kt_parse_uint()'s rules. Returns 0 and sets *ret_count,
+ * -EINVAL for bad syntax, or -ERANGE above INT_MAX.
  */
 int
 kt_parse_count(const char *s, int *ret_count)
 {
-	const char *errstr = NULL;
-	long long n;
+	unsigned long long n;
+	int r;
 
-	assert(s);
 	assert(ret_count);
 
-	if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
-		return -EINVAL;
-	if (s[0] == '0' && s[1] != '\0')
-		return -EINVAL;
-	n = strtonum(s, 0, INT_MAX, &errstr);
-	if (errstr)
-		return -ERANGE;
+	r = kt_parse_uint(s, 0, INT_MAX, &n);
+	if (r < 0)
+		return r;
 	*ret_count = (int)n;
 	return 0;
 }

@@ -1,8 +1,6 @@
-/* main.c: ka-tune's entry point: global options, then one subcommand from the table. */
-#include <errno.h>
+/* main.c: ka-tune's entry point: the global options, the table of commands, and the help. */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,108 +10,164 @@
 #define KT_VERSION "unknown"
 #endif
 
-static int cmd_help(int argc, char **argv);
-
-static const struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-	const char *not_in_netns;	/* why --netns and --pid do not apply, or NULL */
-} commands[] = {
-	{ "show", cmd_show, "print the keepalive values the kernel uses now", NULL },
-	{ "set", cmd_set, "change them now, all or nothing", NULL },
-	{ "check", cmd_check, "exit 1 when the running values are not the boot values", NULL },
-	{ "suggest", cmd_suggest, "values that keep idle connections alive behind a NAT or LB",
-		NULL },
-	{ "sockets", cmd_sockets, "which TCP connections use keepalive, and whose they are",
-		NULL },
-	{ "persist", cmd_persist, "write them to a sysctl.d file for the next boot",
-		"sysctl.d files set the host's namespace at boot; a container's values belong in "
-		"its runtime configuration (docker run --sysctl, a Kubernetes pod's "
-		"securityContext.sysctls)" },
-	{ "help", cmd_help, "print this help", "help is the same everywhere" },
+/* The commands, in the order of the man page's SYNOPSIS. */
+static const struct cli_command *const commands[] = {
+	&cli_cmd_show, &cli_cmd_set, &cli_cmd_check, &cli_cmd_suggest, &cli_cmd_sockets,
+	&cli_cmd_persist, &cli_cmd_help,
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
 #define PID_MAX 4194304
 
-/* Print the usage, what each command does, and what the values and exit codes mean. */
-int
-cli_help(void)
+struct cli_target cli_target;
+const struct cli_command *cli_running;
+
+/* Print a command's lines of the SYNOPSIS, the first after first (e.g. "usage: "). */
+static void
+print_synopsis(const struct cli_command *cmd, const char *first)
 {
-	fputs(usage_text, stdout);
+	const char *line = cmd->synopsis;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+
+		printf("%s%.*s\n", first, (int)len, line);
+		first = "       ";
+		line += len + (line[len] == '\n');
+	}
+}
+
+static const char exit_text[] =
+	"exit status: 0 done, 1 the operation failed, 2 usage error or invalid value\n";
+
+/* ka-tune --help: the whole SYNOPSIS, what each command does, what the values mean. */
+int
+cli_help_all(void)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		print_synopsis(commands[i], i == 0 ? "usage: " : "       ");
 	puts("\ncommands:");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
-	printf("\nvalues (set, persist):\n"
-	       "  --time DUR    idle time before the first probe, 1..%d seconds\n"
-	       "  --intvl DUR   time between probes, 1..%d seconds\n"
-	       "  --probes N    unanswered probes before the peer is dead, 1..%d\n"
-	       "  DUR is seconds (600) or units d h m s, largest first (10m, 1m30s, 2h)\n"
-	       "\npersist writes " KT_CONF_PATH ", values not given taken from the kernel:\n"
-	       "  --file PATH   write PATH instead\n"
-	       "  --root DIR    write DIR" KT_CONF_PATH " (an image tree)\n"
-	       "  --remove      take the three keys out (the file too, if nothing else is left)\n"
-	       "  --dry-run     print the new content, write nothing\n"
-	       "\nboot (show --boot, check): what the loader applies at boot, from which file:line\n"
-	       "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
-	       "  --root DIR    read the sysctl.d files of an image tree under DIR\n"
-	       "\nidle timeouts (check, suggest): NATs and load balancers forget idle flows\n"
-	       "  --behind P    aws-nat 350 s, azure-lb 240 s, gcp-nat 1200 s, aliyun-nat 900 s,\n"
-	       "                conntrack (this machine's nf_conntrack_tcp_timeout_established)\n"
-	       "  --idle-timeout DUR  any other idle timeout\n"
-	       "  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
-	       "  --detect-within DUR  suggest: time + intvl x probes <= DUR\n"
-	       "\nsockets: every TCP connection, keepalive on, off or unknown, and its process\n"
-	       "  --no-keepalive  only the connections without keepalive\n"
-	       "  --port N        only those whose local or remote port is N\n"
-	       "\nnamespaces (show, set, check, sockets), before the command, as with ip -n:\n"
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	printf("\nDUR is seconds (600) or units d h m s, largest first (10m, 1m30s, 2h).\n"
+	       "--netns and --pid, before the command, act in another network namespace:\n"
 	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
 	       "  --pid PID     the network namespace of process PID (a container's)\n"
-	       "  show --all-netns  one row per network namespace on the machine\n"
-	       "\nexit status: 0 done, 1 the operation failed, 2 usage error or invalid value\n"
-	       "see ka-tune(8)\n",
-	    KT_TIME_MAX, KT_INTVL_MAX, KT_PROBES_MAX);
+	       "'ka-tune COMMAND --help' says what a command's options mean.\n%s"
+	       "see ka-tune(8)\n", exit_text);
 	return EXIT_OK;
 }
 
-static int
-cmd_help(int argc, char **argv)
+/* ka-tune COMMAND --help: that command's lines of the SYNOPSIS and what its options mean. */
+int
+cli_help_command(const struct cli_command *cmd)
 {
-	if (argc > 1)
-		return cli_usage_error("help: unexpected argument '%s'", argv[1]);
-	return cli_help();
+	if (!cmd || cmd == &cli_cmd_help)
+		return cli_help_all();
+	print_synopsis(cmd, "usage: ");
+	printf("\n%s: %s\n%s%s", cmd->name, cmd->summary, cmd->help, exit_text);
+	puts("see ka-tune(8)");
+	return EXIT_OK;
+}
+
+/* Find a command by its name, or NULL. */
+static const struct cli_command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i]->name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static int
+run_help(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_command *cmd = NULL;
+	int c, r;
+
+	while ((c = cli_getopt(argc, argv, opts)) >= 0)
+		;
+	if (c == -1 && optind + 1 == argc) {
+		cmd = find_command(argv[optind]);
+		if (!cmd)
+			return cli_usage_error("help: unknown command '%s'", argv[optind]);
+		optind++;
+	}
+	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
+		return r;
+	return cli_help_command(cmd);
+}
+
+const struct cli_command cli_cmd_help = {
+	.name = "help",
+	.run = run_help,
+	.summary = "print this help, or a command's",
+	.synopsis = "ka-tune help [COMMAND] | --help | --version\n",
+	.help = "",
+	.not_in_netns = "help is the same everywhere",
+};
+
+/*
+ * Check the global --netns and --pid given to a command that acts in a network namespace: they
+ * exclude each other, and each names something. Returns 0 or EXIT_USAGE.
+ */
+static int
+check_target(const struct cli_command *cmd)
+{
+	unsigned long long pid;
+
+	if (!cli_target.netns && !cli_target.pid)
+		return 0;
+	if (cli_target.netns && cli_target.pid)
+		return cli_usage_error("--netns and --pid exclude each other");
+	if (cmd->not_in_netns)
+		return cli_usage_error("--netns and --pid do not apply to %s: %s", cmd->name,
+		    cmd->not_in_netns);
+	if (cli_target.netns && !*cli_target.netns)
+		return cli_usage_error("--netns needs a name or a path, not ''");
+	if (cli_target.pid && cli_parse_uint("--pid", cli_target.pid, 1, PID_MAX, &pid) != 0)
+		return EXIT_USAGE;
+	return 0;
 }
 
 /*
- * Enter the network namespace --netns or --pid named, before the command runs. Returns EXIT_OK,
- * EXIT_USAGE for a pid that is not a number, or EXIT_FAIL.
+ * Enter the network namespace that --netns or --pid names, if any: commands that act in one call
+ * it once their own options are judged. Returns EXIT_OK or EXIT_FAIL.
  */
-static int
-enter_netns(const char *netns, const char *pidarg)
+int
+cli_enter_target(void)
 {
-	const char *errstr = NULL, *what = netns ? "--netns" : "--pid";
-	const char *arg = netns ? netns : pidarg;
-	long long pid;
+	const char *what = cli_target.netns ? "--netns" : "--pid";
+	const char *arg = cli_target.netns ? cli_target.netns : cli_target.pid;
+	enum cli_about about = CLI_ABOUT_PROCESS;
+	unsigned long long pid;
 	int fd, r;
 
-	if (netns) {
-		r = kt_netns_open(netns, &fd);
+	if (!arg)
+		return EXIT_OK;
+	if (cli_target.netns) {
+		about = strchr(arg, '/') ? CLI_ABOUT_NETNS_PATH : CLI_ABOUT_NETNS_NAME;
+		r = kt_netns_open(arg, &fd);
 	} else {
-		pid = strtonum(pidarg, 1, PID_MAX, &errstr);
-		if (errstr)
-			return cli_usage_error("--pid: '%s' is not a process id (1..%d)", pidarg,
-			    PID_MAX);
-		r = kt_netns_open_pid(pid, &fd);
+		r = kt_parse_uint(arg, 1, PID_MAX, &pid);
+		if (r == 0)
+			r = kt_netns_open_pid((long)pid, &fd);
 	}
 	if (r < 0) {
-		cli_error("%s %s: %s", what, arg, kt_netns_strerror(r));
+		cli_error("%s %s: %s", what, arg, cli_strerror(r, about));
 		return EXIT_FAIL;
 	}
 	r = kt_netns_enter(fd);
 	(void)close(fd);
 	if (r < 0) {
-		cli_error("%s %s: cannot enter: %s", what, arg, kt_netns_strerror(r));
+		cli_error("%s %s: cannot enter: %s", what, arg,
+		    cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -129,50 +183,39 @@ run(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *netns = NULL, *pid = NULL;
-	const struct command *cmd = NULL;
+	const struct cli_command *cmd;
 	int c, r, version = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return cmd_help(argc - optind + 1, argv + optind - 1);
-		case 'V':
+	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
+		if (c == 'V')
 			version = 1;
-			break;
-		case 'n':
-			netns = optarg;
-			break;
-		case 'p':
-			pid = optarg;
-			break;
-		case ':':
-			return cli_usage_error("%s needs a value", argv[optind - 1]);
-		default:
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+		else if (c == 'n')
+			cli_target.netns = optarg;
+		else
+			cli_target.pid = optarg;
 	}
-	if (version) {
+	if (c == CLI_OPT_BAD)
+		return EXIT_USAGE;
+	if (c == CLI_OPT_HELP || version) {
+		if (cli_target.netns || cli_target.pid)
+			return cli_usage_error("--netns and --pid do not apply to %s",
+			    version ? "--version" : "--help");
 		if (optind < argc)
-			return cli_usage_error("--version: unexpected argument '%s'", argv[optind]);
+			return cli_usage_error("%s: unexpected argument '%s'",
+			    version ? "--version" : "--help", argv[optind]);
+		if (c == CLI_OPT_HELP)
+			return cli_help_all();
 		puts("ka-tune " KT_VERSION);
 		return EXIT_OK;
 	}
 	if (optind == argc)
 		return cli_usage_error("no command given");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[optind], commands[i].name) == 0)
-			cmd = &commands[i];
+	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return cli_usage_error("unknown command '%s'", argv[optind]);
-	if (netns && pid)
-		return cli_usage_error("--netns and --pid exclude each other");
-	if ((netns || pid) && cmd->not_in_netns)
-		return cli_usage_error("%s: --netns and --pid do not apply: %s", cmd->name,
-		    cmd->not_in_netns);
-	if ((netns || pid) && (r = enter_netns(netns, pid)) != EXIT_OK)
+	if ((r = check_target(cmd)) != 0)
 		return r;
+	cli_running = cmd;
 	argc -= optind;
 	argv += optind;
 	optind = 0;		/* the command parses its own options from its argv[1] */
@@ -182,16 +225,8 @@ run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	int r;
-
 	/* A closed pipe is a write error (exit 1), not a death by signal. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return EXIT_FAIL;
-	r = run(argc, argv);
-	/* Data that never reached stdout (a full disk, a closed pipe) is a failure too. */
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("write error: %s", strerror(errno));
-		return EXIT_FAIL;
-	}
-	return r;
+	return cli_finish(run(argc, argv));
 }

@@ -60,7 +60,7 @@ echo 432000 >$conntrack
 t "conntrack not loaded is said plainly"
 mount -t tmpfs none $ipv4/../netfilter || fail "cannot hide net/netfilter"
 run 1 suggest --behind conntrack
-err_has "conntrack: net.netfilter.nf_conntrack_tcp_timeout_established is missing: the nf_conntrack module is not loaded"
+err_has "conntrack: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: no such key: the nf_conntrack module is not loaded"
 run 1 check --behind conntrack
 umount $ipv4/../netfilter
 
@@ -111,5 +111,35 @@ run 2 suggest --behind aws-nat --idle-timeout 300
 err_has "exclude each other"
 run 2 suggest --behind aws-nat --json --sysctl
 run 2 suggest --behind aws-nat extra
+
+t "suggest --k8s and --docker print what sets the values in a container"
+run 0 suggest --behind aws-nat --k8s
+out_is '# pod spec; safe sysctls from Kubernetes 1.29 (kernel 4.5 or later)
+securityContext:
+  sysctls:
+  - name: net.ipv4.tcp_keepalive_time
+    value: "240"
+  - name: net.ipv4.tcp_keepalive_intvl
+    value: "75"
+  - name: net.ipv4.tcp_keepalive_probes
+    value: "9"'
+if python3 -c 'import yaml' 2>/dev/null; then
+	python3 -c 'import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+s = {x["name"]: x["value"] for x in d["securityContext"]["sysctls"]}
+sys.exit(s != {"net.ipv4.tcp_keepalive_time": "240", "net.ipv4.tcp_keepalive_intvl": "75",
+    "net.ipv4.tcp_keepalive_probes": "9"})' "$out" || fail "--k8s is not the YAML it should be"
+fi
+run 0 suggest --idle-timeout 15m --detect-within 20m --docker
+out_is "--sysctl net.ipv4.tcp_keepalive_time=606 --sysctl net.ipv4.tcp_keepalive_intvl=66 --sysctl net.ipv4.tcp_keepalive_probes=9"
+# What the flags set is what --sysctl prints, key for key.
+"$bin" suggest --idle-timeout 15m --detect-within 20m --sysctl | tr -d ' ' |
+    sed 's/^/--sysctl /' | tr '\n' ' ' | sed 's/ $//' >"$tmp/flags"
+[ "$(cat "$tmp/flags")" = "$(cat "$out")" ] || fail "--docker and --sysctl disagree"
+for pair in "--k8s --docker" "--json --k8s" "--sysctl --docker"; do
+	# shellcheck disable=SC2086
+	run 2 suggest --behind aws-nat $pair
+	err_has "exclude each other"
+done
 
 done_testing

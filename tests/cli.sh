@@ -134,25 +134,105 @@ err_has "nothing to set"
 run 2 set --dry-run
 err_has "nothing to set"
 
-t "usage errors exit 2 and print the usage on stderr"
+t "usage errors exit 2 with one line that points to the right --help"
 for args in "" "bogus" "--bogus" "show extra" "show --bogus" "set --time" "set --time 5 extra" \
     "set -x" "help extra" "--help extra" "--version extra" "persist extra"; do
 	# shellcheck disable=SC2086
 	run 2 $args
-	err_has "usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]"
+	[ "$(wc -l <"$err")" -eq 1 ] || fail "ka-tune $args: more than one line on stderr"
+	case $args in
+	show* | set* | persist*) err_has "; see 'ka-tune ${args%% *} --help'" ;;
+	help*) err_has "; see 'ka-tune help --help'" ;;
+	*) err_has "; see 'ka-tune --help'" ;;
+	esac
 	out_empty
 done
 
-t "--help, help, set --help and --version exit 0 on stdout"
-for args in "--help" "-h" "help" "show --help" "set --help" "persist --help"; do
+t "--help and help print the whole usage; a command's --help its own"
+for args in "--help" "-h" "help" "help --help" "help help"; do
 	# shellcheck disable=SC2086
 	run 0 $args
 	out_has "usage: ka-tune [--netns NAME|PATH | --pid PID] show [--json | --sysctl]"
+	out_has "       ka-tune persist --remove [--file PATH | --root DIR] [--dry-run]"
 	out_has "exit status: 0 done, 1 the operation failed, 2 usage error or invalid value"
 	err_empty
 done
+for cmd in show set check suggest sockets persist; do
+	run 0 $cmd --help
+	head -n 1 "$out" | grep -q "^usage: ka-tune .*$cmd" || fail "$cmd --help: not its usage"
+	[ "$(grep -c '^usage: \|^       ka-tune' "$out")" -le 3 ] || fail "$cmd --help: others' usage"
+	out_has "exit status: 0 done, 1 the operation failed, 2 usage error or invalid value"
+	cp "$out" "$tmp/own"
+	run 0 help $cmd
+	cmp -s "$out" "$tmp/own" || fail "help $cmd differs from $cmd --help"
+	run 0 $cmd --help extra
+	cmp -s "$out" "$tmp/own" || fail "$cmd --help extra differs from $cmd --help"
+done
+run 2 help nosuch
+err_has "help: unknown command 'nosuch'"
 run 0 --version
 out_has "ka-tune "
+
+t "the usage is the man page's SYNOPSIS, word for word"
+if command -v mandoc >/dev/null 2>&1; then
+	# Overstruck bold (c, backspace, c) made plain, the section between the two headings.
+	mandoc -T ascii -O width=200 "$(dirname "$script")/../man/ka-tune.8" 2>/dev/null |
+	    sed 's/.\x08//g' | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
+	    tr -s ' \n' '  ' | sed 's/^ //' >"$tmp/man"
+	run 0 --help
+	sed -n '/^usage: /,/^$/p' "$out" | sed 's/^usage: //' | tr -s ' \n' '  ' |
+	    sed 's/^ //' >"$tmp/usage"
+	cmp -s "$tmp/man" "$tmp/usage" ||
+	    fail "usage and SYNOPSIS differ: $(cat "$tmp/usage") // $(cat "$tmp/man")"
+else
+	fail "mandoc not found (make deps)"
+fi
+
+t "README's usage block is --help's, line for line"
+readme="$(dirname "$script")/../README.md"
+run 0 --help
+sed -n '/^usage: /,/^$/p' "$out" | sed '/^$/d' >"$tmp/usage"
+sed -n '/^usage: ka-tune/,/^```$/p' "$readme" | sed '$d' >"$tmp/readme"
+cmp -s "$tmp/usage" "$tmp/readme" || fail "README's usage block is not --help's: $(diff "$tmp/usage" "$tmp/readme")"
+
+t "long options are written in full; --name=value is one"
+run 2 set --tim 300
+err_is "ka-tune: set: unknown option '--tim' (options are written in full: --time); see 'ka-tune set --help'"
+run 2 set --dry --time 300
+err_has "unknown option '--dry' (options are written in full: --dry-run)"
+run 2 --net x show
+err_has "unknown option '--net' (options are written in full: --netns)"
+values_are 7200 75 9
+run 0 set --time=300 --probes=5
+values_are 300 75 5
+
+t "the global --netns and --pid are refused where they do not apply"
+for args in "suggest --behind aws-nat" "show --all-netns" "show --boot" "persist" "help" \
+    "--version"; do
+	# shellcheck disable=SC2086
+	run 2 --pid 1 $args
+	err_has "do not apply"
+	# shellcheck disable=SC2086
+	run 2 --netns x $args
+	err_has "do not apply"
+done
+run 2 --netns '' show
+err_has "--netns needs a name or a path, not ''"
+for bad in +1 " 1" 01 0x10 -1 1.0 "" 0 4194305; do
+	run 2 --pid "$bad" show
+	err_has "--pid: '$bad' is "
+	err_has "accepted 1..4194304"
+done
+run 2 --netns x --pid 1 show
+err_has "--netns and --pid exclude each other"
+
+t "a bad value is echoed escaped, never raw"
+run 2 set --time "$(printf '5\033]0;pwned\007')"
+err_has "--time: '5\033]0;pwned\a' is not a duration"
+if LC_ALL=C grep -q "$(printf '\033')" "$err"; then fail "a raw ESC reached stderr"; fi
+run 1 --netns "$(printf 'a\nb')" show
+err_has "--netns a\nb: no such network namespace"
+[ "$(wc -l <"$err")" -eq 1 ] || fail "a newline in a name split the message"
 
 # --- failures ------------------------------------------------------------------------------
 
@@ -210,6 +290,27 @@ umount $ipv4
 t "output that cannot be written is a failure (exit 1), not silence"
 "$bin" show >/dev/full 2>"$err"
 [ $? -eq 1 ] || fail "show >/dev/full did not exit 1"
-err_has "write error"
+err_is "ka-tune: write error: No space left on device"
+
+t "set whose report cannot be written says the values were set all the same"
+"$bin" set --time 600 >/dev/full 2>"$err"
+[ $? -eq 1 ] || fail "set >/dev/full did not exit 1"
+err_is "ka-tune: write error: No space left on device; the values were set, but the report could not be written"
+values_are 600 75 9
+reset
+# A closed pipe: its reading end is closed before ka-tune starts.
+python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+sys.exit(subprocess.run(sys.argv[1:], stdout=w).returncode)' "$bin" set --time 700 2>"$err"
+[ $? -eq 1 ] || fail "set into a closed pipe did not exit 1"
+values_are 700 75 9
+err_has "the values were set, but the report could not be written"
+reset
+"$bin" set --dry-run --time 800 >/dev/full 2>"$err"
+[ $? -eq 1 ] || fail "set --dry-run >/dev/full did not exit 1"
+err_has "ka-tune: write error: No space left on device"
+if grep -q "were set" "$err"; then fail "a dry run claims the values were set"; fi
+values_are 7200 75 9
 
 done_testing

@@ -79,6 +79,7 @@ out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
 err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
 out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }
 out_empty() { [ ! -s "$out" ] || fail "stdout is not empty"; }
+err_is() { [ "$(cat "$err")" = "$1" ] || fail "stderr is not: $1"; }
 err_empty() { [ ! -s "$err" ] || fail "stderr is not empty"; }
 
 # values_are T I P: the kernel (this namespace) holds exactly these.

@@ -121,7 +121,7 @@ t_ns "unknown namespaces and processes exit 1 naming them"
 run 1 --netns nosuch show
 err_has "--netns nosuch: no such network namespace"
 run 1 --netns /nonexistent/ns show
-err_has "--netns /nonexistent/ns: no such network namespace"
+err_has "--netns /nonexistent/ns: no such file"
 run 1 --netns /etc/hostname show
 err_has "--netns /etc/hostname: not a network namespace"
 run 1 --pid 4194304 show
@@ -154,7 +154,7 @@ rm -f /run/netns/stray
 
 t_ns "bad namespace options are usage errors"
 run 2 --pid 0 show
-err_has "--pid: '0' is not a process id (1..4194304)"
+err_has "--pid: '0' is out of range; accepted 1..4194304"
 run 2 --pid abc show
 run 2 --pid -5 show
 run 2 --netns
@@ -168,7 +168,7 @@ err_has "exclude each other"
 
 t_ns "persist refuses --netns and --pid and says where container values belong"
 run 2 --netns blue persist --file "$tmp/x.conf"
-err_has "persist: --netns and --pid do not apply: sysctl.d files set the host's namespace at boot"
+err_has "--netns and --pid do not apply to persist: sysctl.d files set the host's namespace at boot"
 err_has "docker run --sysctl"
 err_has "securityContext.sysctls"
 [ ! -e "$tmp/x.conf" ] || fail "persist wrote a file"

@@ -14,7 +14,6 @@ systemd_sysctl=/lib/systemd/systemd-sysctl
 mkdir -p /etc/sysctl.d && mount -t tmpfs -o mode=0755 none /etc/sysctl.d ||
     { echo "FAIL: $name: cannot mount a tmpfs over /etc/sysctl.d" >&2; exit 1; }
 
-err_is() { [ "$(cat "$err")" = "$1" ] || fail "stderr is not: $1"; }
 file_is() { [ "$(cat "$1")" = "$2" ] || fail "$1 is not: $2 (it is: $(cat "$1" 2>&1))"; }
 no_temp_files() {
 	left=$(find "$1" -name '.*.??????' 2>/dev/null)

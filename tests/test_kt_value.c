@@ -180,6 +180,47 @@ test_count_bad(void **state)
 	check_bad(kt_parse_count, b, NELEM(b));
 }
 
+/* kt_parse_uint() holds every integer option to the rules of a count, within its bounds. */
+static void
+test_uint(void **state)
+{
+	static const struct {
+		const char *s;
+		unsigned long long min, max;
+		int err;
+		unsigned long long want;
+	} cases[] = {
+		{ "80", 1, 65535, 0, 80 },
+		{ "65535", 1, 65535, 0, 65535 },
+		{ "0", 0, 5, 0, 0 },
+		{ "18446744073709551615", 0, ULLONG_MAX, 0, ULLONG_MAX },
+		{ "0", 1, 65535, -ERANGE, 0 },
+		{ "65536", 1, 65535, -ERANGE, 0 },
+		{ "18446744073709551616", 0, ULLONG_MAX, -ERANGE, 0 },
+		{ "99999999999999999999999", 1, 65535, -ERANGE, 0 },
+		{ " 80", 1, 65535, -EINVAL, 0 },
+		{ "80 ", 1, 65535, -EINVAL, 0 },
+		{ "080", 1, 65535, -EINVAL, 0 },
+		{ "+80", 1, 65535, -EINVAL, 0 },
+		{ "-1", 1, 65535, -EINVAL, 0 },
+		{ "0x50", 1, 65535, -EINVAL, 0 },
+		{ "", 1, 65535, -EINVAL, 0 },
+		{ "8\n", 1, 65535, -EINVAL, 0 },
+		{ "1e3", 1, 65535, -EINVAL, 0 },
+		{ "\t5", 1, 65535, -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		unsigned long long v = 0x5a5a5a5a;
+		int r = kt_parse_uint(cases[i].s, cases[i].min, cases[i].max, &v);
+
+		if (r != cases[i].err || v != (r == 0 ? cases[i].want : 0x5a5a5a5a))
+			fail_msg("\"%s\" in %llu..%llu: returned %d and %llu", cases[i].s,
+			    cases[i].min, cases[i].max, r, v);
+	}
+}
+
 static void
 check_value(enum kt_key key, const char *s, int err, int want)
 {
@@ -575,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_duration_bad),
 		cmocka_unit_test(test_count_good),
 		cmocka_unit_test(test_count_bad),
+		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_value_time_intvl),
 		cmocka_unit_test(test_value_probes),
 		cmocka_unit_test(test_kernel_int_good),

@@ -1,0 +1,262 @@
+/* cli_args.c: the command line: options as getopt_long finds them, held to their full names,
+ * and their values judged, each kind by one parser, with messages that name the option, the
+ * value and what is accepted. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The running command's name and ": ", for messages; "" before a command is chosen. */
+static const char *
+prefix(void)
+{
+	static char buf[32];
+
+	if (!cli_running)
+		return "";
+	(void)snprintf(buf, sizeof(buf), "%s: ", cli_running->name);
+	return buf;
+}
+
+/*
+ * The word of argv that named the long option just found: the one before its value when that
+ * came as the next word.
+ */
+static const char *
+option_word(char **argv, const struct option *o)
+{
+	if (o->has_arg == required_argument && optarg == argv[optind - 1])
+		return argv[optind - 2];
+	return argv[optind - 1];
+}
+
+/*
+ * Whether the word names the option in full. getopt_long() takes any unambiguous prefix
+ * (--rem for --remove); ka-tune does not, so that a script keeps its meaning when an option
+ * with the same start is added. "--name=value" is the name in full.
+ */
+static int
+full_name(const char *word, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(word, "--", 2) == 0 && strncmp(word + 2, name, n) == 0 &&
+	    (word[2 + n] == '\0' || word[2 + n] == '=');
+}
+
+/*
+ * Find the next option of the running command (or of ka-tune itself, before one) in argv, as
+ * getopt_long() does with the option string "+:h": options stop at the first argument.
+ * Returns the option's val, -1 at the end of the options, CLI_OPT_HELP for --help or -h, or
+ * CLI_OPT_BAD once a bad option (unknown, abbreviated, missing its value) has been reported.
+ */
+int
+cli_getopt(int argc, char **argv, const struct option *opts)
+{
+	int idx = -1, c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, "+:h", opts, &idx);
+	if (c == -1)
+		return -1;
+	if (c == ':') {
+		cli_usage_error("%s%s needs a value", prefix(), argv[optind - 1]);
+		return CLI_OPT_BAD;
+	}
+	if (c == '?') {
+		cli_usage_error("%sunknown option '%s'", prefix(), argv[optind - 1]);
+		return CLI_OPT_BAD;
+	}
+	if (idx >= 0 && !full_name(option_word(argv, &opts[idx]), opts[idx].name)) {
+		cli_usage_error("%sunknown option '%s' (options are written in full: --%s)",
+		    prefix(), option_word(argv, &opts[idx]), opts[idx].name);
+		return CLI_OPT_BAD;
+	}
+	return c == 'h' ? CLI_OPT_HELP : c;
+}
+
+/*
+ * Finish reading the options, c being cli_getopt()'s last answer: print the running command's
+ * help for --help, refuse an argument left over. Returns CLI_GO to go on, or the exit status.
+ */
+int
+cli_getopt_end(int c, int argc, char **argv)
+{
+	if (c == CLI_OPT_HELP)
+		return cli_help_command(cli_running);
+	if (c == CLI_OPT_BAD)
+		return EXIT_USAGE;
+	if (optind < argc)
+		return cli_usage_error("%sunexpected argument '%s'", prefix(), argv[optind]);
+	return CLI_GO;
+}
+
+/*
+ * Parse the value of an integer option opt ("--port") by the one rule for integers
+ * (kt_parse_uint()), or say what was wrong with it and the accepted range.
+ * Returns 0 and sets *ret, or EXIT_USAGE.
+ */
+int
+cli_parse_uint(const char *opt, const char *arg, unsigned long long min,
+    unsigned long long max, unsigned long long *ret)
+{
+	int r = kt_parse_uint(arg, min, max, ret);
+
+	if (r == 0)
+		return 0;
+	cli_error("%s%s: '%s' is %s; accepted %llu..%llu", prefix(), opt, arg,
+	    r == -ERANGE ? "out of range" : "not a number (decimal digits only)", min, max);
+	return EXIT_USAGE;
+}
+
+/*
+ * Parse the value of a key's option into v (setting its bit in v->mask), or explain on stderr
+ * what was wrong with it and the accepted range. Returns 0 or EXIT_USAGE.
+ */
+int
+cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v)
+{
+	const struct kt_key_info *ki = kt_key(key);
+	char maxdur[KT_DURATION_LEN];
+	int r;
+
+	r = kt_parse_value(key, arg, &v->val[key]);
+	if (r == 0) {
+		v->mask |= KT_BIT(key);
+		return 0;
+	}
+	if (!ki->duration) {
+		cli_error("--%s: '%s' is %s; accepted %d..%d", ki->short_name, arg,
+		    r == -ERANGE ? "out of range" : "not a plain count", ki->min, ki->max);
+		return EXIT_USAGE;
+	}
+	if (kt_format_duration(ki->max, maxdur, sizeof(maxdur)) < 0)
+		maxdur[0] = '\0';
+	cli_error("--%s: '%s' is %s; accepted %d..%d seconds (up to %s)", ki->short_name, arg,
+	    r == -ERANGE ? "out of range"
+			 : "not a duration (seconds, or units d h m s as in 90, 10m, 1m30s)",
+	    ki->min, ki->max, maxdur);
+	return EXIT_USAGE;
+}
+
+/*
+ * Remember the argument of a value option ('t' --time, 'i' --intvl, 'p' --probes) to be judged
+ * after the option loop, so that --help wins over a bad value before it. Of a key given more
+ * than once, the first bad value stays to be reported, else the last wins.
+ */
+void
+cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS])
+{
+	enum kt_key k = c == 't' ? KT_TIME : c == 'i' ? KT_INTVL : KT_PROBES;
+
+	if (!arg[k] || kt_parse_value(k, arg[k], &(int){ 0 }) == 0)
+		arg[k] = optarg_;
+}
+
+/*
+ * Judge the value options remembered by cli_value_arg() into v, explaining every bad one.
+ * Returns 0 or EXIT_USAGE.
+ */
+int
+cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v)
+{
+	int bad = 0;
+
+	for (int k = 0; k < KT_NKEYS; k++)
+		if (arg[k])
+			bad |= cli_parse_value(k, arg[k], v);
+	return bad ? EXIT_USAGE : 0;
+}
+
+/* Parse --loader's argument. Returns 0 and sets *ret, or EXIT_USAGE. */
+int
+cli_parse_loader(const char *arg, enum kt_loader *ret)
+{
+	if (kt_loader_from_name(arg, ret) == 0)
+		return 0;
+	cli_error("%s--loader: '%s' is not a loader; accepted: systemd, procps", prefix(), arg);
+	return EXIT_USAGE;
+}
+
+/*
+ * Read the kernel's values of the keys in mask into *ret. On failure, say which key could not
+ * be read and why. Returns EXIT_OK or EXIT_FAIL.
+ */
+int
+cli_read_kernel(unsigned int mask, struct kt_values *ret)
+{
+	struct kt_values v = { .mask = mask };
+
+	for (int k = 0; k < KT_NKEYS; k++) {
+		int r;
+
+		if (!(mask & KT_BIT(k)))
+			continue;
+		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
+		if (r < 0) {
+			cli_error("%s: cannot read: %s", kt_key(k)->name,
+			    cli_strerror(r, CLI_ABOUT_KEY));
+			return EXIT_FAIL;
+		}
+	}
+	*ret = v;
+	return EXIT_OK;
+}
+
+/* List the profiles' names, for messages. */
+static void
+profile_names(char *buf, size_t len)
+{
+	const struct kt_profile *p;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; (p = kt_profile_at(i)) && off < len; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", p->name);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/*
+ * Turn --behind PROFILE or --idle-timeout DUR into an idle timeout in seconds and a label that
+ * says where it comes from. Returns EXIT_OK, EXIT_USAGE (bad name or duration) or EXIT_FAIL
+ * (conntrack's timeout cannot be read).
+ */
+int
+cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
+{
+	const struct kt_profile *p;
+	char names[128];
+	int secs, r;
+
+	if (idle_arg) {
+		r = kt_parse_duration(idle_arg, &secs);
+		if (r < 0 || secs < 1) {
+			cli_error("--idle-timeout: '%s' is %s; accepted 1..%d seconds, or units d h m s "
+				  "as in 350, 5m50s, 1h", idle_arg,
+			    r == -EINVAL ? "not a duration" : "out of range", 2147483647);
+			return EXIT_USAGE;
+		}
+		*ret = (struct cli_idle){ .idle = secs, .name = "--idle-timeout",
+			.what = "a middlebox" };
+		return EXIT_OK;
+	}
+	if (kt_profile_find(behind, &p) < 0) {
+		profile_names(names, sizeof(names));
+		cli_error("--behind: '%s' is not a profile; known: %s", behind, names);
+		return EXIT_USAGE;
+	}
+	r = kt_profile_timeout(p, KT_PROC_ROOT, &ret->idle);
+	if (r < 0) {
+		cli_error("%s: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: %s",
+		    p->name, cli_strerror(r, CLI_ABOUT_CONNTRACK));
+		return EXIT_FAIL;
+	}
+	ret->name = p->name;
+	ret->what = p->what;
+	return EXIT_OK;
+}

@@ -1,0 +1,82 @@
+/* cli_errors.c: the one place where an error code becomes words. The library returns codes; what
+ * an operator should read depends on what the code is about: EACCES on a sysctl wants
+ * CAP_NET_ADMIN, on a file under /etc root, on a namespace CAP_SYS_ADMIN. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* One wording: the error, what it is about (or any subject, ANY), and the words. */
+#define ANY	(-1)
+
+static const struct wording {
+	int err;
+	int about;
+	const char *text;
+} wordings[] = {
+	{ EACCES, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or CAP_NET_ADMIN)" },
+	{ EPERM, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or CAP_NET_ADMIN)" },
+	{ EROFS, CLI_ABOUT_KEY, "read-only file system (/proc/sys is read-only, as in a container: "
+				"set a container's values through its runtime: docker run --sysctl, or "
+				"a Kubernetes pod's securityContext.sysctls)" },
+	{ ENOENT, CLI_ABOUT_KEY, "no such key (this kernel or network namespace does not have it)" },
+	{ EINVAL, CLI_ABOUT_KEY, "the kernel refused the value" },
+	{ ERANGE, CLI_ABOUT_KEY, "value outside its accepted range" },
+	{ EBADMSG, CLI_ABOUT_KEY, "the file does not hold an integer" },
+
+	{ ENOENT, CLI_ABOUT_CONNTRACK, "no such key: the nf_conntrack module is not loaded, this "
+				       "machine tracks no connections" },
+	{ ERANGE, CLI_ABOUT_CONNTRACK, "it holds a timeout below 1 s" },
+
+	{ EACCES, CLI_ABOUT_ETC_WRITE, "permission denied (writing it needs root)" },
+	{ EPERM, CLI_ABOUT_ETC_WRITE, "permission denied (writing it needs root)" },
+	{ ELOOP, CLI_ABOUT_ETC_WRITE, "is a symbolic link; ka-tune does not write through links "
+				      "(name the real file with --file)" },
+	{ ELOOP, CLI_ABOUT_FILE_WRITE, "is a symbolic link; ka-tune does not write through links "
+				       "(name the real file with --file)" },
+	{ ELOOP, CLI_ABOUT_FILE_READ, "too many levels of symbolic links" },
+	{ EINVAL, CLI_ABOUT_FILE_READ, "not a regular file" },
+	{ EINVAL, CLI_ABOUT_FILE_WRITE, "not a regular file" },
+	{ EINVAL, CLI_ABOUT_ETC_WRITE, "not a regular file" },
+	{ EFBIG, ANY, "larger than 1 MiB: not a sysctl.d file" },
+
+	{ ENOENT, CLI_ABOUT_NETNS_NAME, "no such network namespace (ip netns list shows the named "
+					"ones)" },
+	{ ENOENT, CLI_ABOUT_NETNS_PATH, "no such file" },
+	{ ENOTNAM, CLI_ABOUT_NETNS_NAME, "not a network namespace" },
+	{ ENOTNAM, CLI_ABOUT_NETNS_PATH, "not a network namespace" },
+	{ EINVAL, CLI_ABOUT_NETNS_NAME, "not a namespace name" },
+	{ EPERM, CLI_ABOUT_NETNS_ENTER, "permission denied (entering a namespace needs root or "
+					"CAP_SYS_ADMIN)" },
+	{ ESRCH, ANY, "no such process" },
+	{ EACCES, CLI_ABOUT_PROCESS, "permission denied (another user's process: looking at it "
+				     "needs root)" },
+
+	{ ENOENT, CLI_ABOUT_SOCKDIAG, "the kernel has no TCP sock_diag (CONFIG_INET_DIAG, module "
+				      "tcp_diag)" },
+	{ EPROTONOSUPPORT, CLI_ABOUT_SOCKDIAG, "the kernel has no sock_diag netlink interface "
+					       "(CONFIG_INET_DIAG)" },
+	{ EBADMSG, CLI_ABOUT_SOCKDIAG, "the kernel's answer could not be parsed" },
+
+	/* Whatever the subject. */
+	{ EACCES, ANY, "permission denied" },
+	{ EPERM, ANY, "permission denied" },
+	{ EROFS, ANY, "read-only file system" },
+	{ EISDIR, ANY, "is a directory" },
+	{ ENOTDIR, ANY, "not a directory" },
+	{ ETIMEDOUT, ANY, "timed out" },
+};
+
+/*
+ * The words for err (a negative errno) about the subject about: the first wording for both, else
+ * for err alone, else the C library's. Returns a static string.
+ */
+const char *
+cli_strerror(int err, enum cli_about about)
+{
+	for (size_t i = 0; i < sizeof(wordings) / sizeof(wordings[0]); i++)
+		if (wordings[i].err == -err &&
+		    (wordings[i].about == (int)about || wordings[i].about == ANY))
+			return wordings[i].text;
+	return strerror(-err);
+}
