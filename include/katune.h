@@ -242,7 +242,6 @@ int kt_write(const char *root, enum kt_key key, int val);
  */
 int kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
     struct kt_values *ret_old, struct kt_failure *ret_fail);
-const char *kt_strerror(int err);
 
 /* kt_conf.c */
 extern const char kt_conf_header[];
@@ -308,7 +307,6 @@ int kt_netns_reopen(const char *netns_dir, const char *proc_dir, const struct kt
  * errno when its own namespace cannot be looked at.
  */
 int kt_netns_is_current(const struct kt_netns *ns);
-const char *kt_netns_strerror(int err);
 
 /* kt_boot.c */
 int kt_boot_read(const char *root, enum kt_loader loader, long hz, struct kt_boot **ret);
@@ -344,7 +342,6 @@ int kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n);
 const char *kt_sock_state_name(int state);
 /* How a keepalive verdict is written: "on", "off", "unknown" or "n/a". A static string. */
 const char *kt_ka_name(enum kt_ka ka);
-const char *kt_sock_strerror(int err);
 
 /* kt_sockowner.c */
 /*

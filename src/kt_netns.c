@@ -333,25 +333,3 @@ kt_netns_is_current(const struct kt_netns *ns)
 		return -errno;
 	return same_ns(ns, &st);
 }
-
-/* Explain an error of the kt_netns_* functions, for an operator. Static string. */
-const char *
-kt_netns_strerror(int err)
-{
-	switch (-err) {
-	case ENOENT:
-		return "no such network namespace (ip netns list shows the named ones)";
-	case ESRCH:
-		return "no such process";
-	case ENOTNAM:
-		return "not a network namespace";
-	case EPERM:
-		return "permission denied (entering a namespace needs root or CAP_SYS_ADMIN)";
-	case EACCES:
-		return "permission denied (another user's process: looking at it needs root)";
-	case EINVAL:
-		return "not a namespace name";
-	default:
-		return strerror(-err);
-	}
-}

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "katune.h"
@@ -228,32 +227,4 @@ kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
 	if (r < 0)
 		*ret_fail = fail;
 	return r;
-}
-
-/*
- * Explain an error of kt_read(), kt_write() or kt_apply() to an operator, telling apart the
- * causes that need different fixes. Returns a static string.
- */
-const char *
-kt_strerror(int err)
-{
-	switch (-err) {
-	case EACCES:
-	case EPERM:
-		return "permission denied (changing sysctls needs root or CAP_NET_ADMIN)";
-	case EROFS:
-		return "read-only file system (/proc/sys is read-only, as in a container: set a "
-		       "container's values through its runtime: docker run --sysctl, or a "
-		       "Kubernetes pod's securityContext.sysctls)";
-	case ENOENT:
-		return "no such key (this kernel or network namespace does not have it)";
-	case EINVAL:
-		return "the kernel refused the value";
-	case ERANGE:
-		return "value outside its accepted range";
-	case EBADMSG:
-		return "the file does not hold an integer";
-	default:
-		return strerror(-err);
-	}
 }

@@ -267,19 +267,3 @@ kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n)
 	*ret_n = into.n;
 	return 0;
 }
-
-/* Explain an error of kt_sock_dump() or kt_sock_owners(), for an operator. Static string. */
-const char *
-kt_sock_strerror(int err)
-{
-	switch (-err) {
-	case ENOENT:
-		return "the kernel has no TCP sock_diag (CONFIG_INET_DIAG, module tcp_diag)";
-	case EPROTONOSUPPORT:
-		return "the kernel has no sock_diag netlink interface (CONFIG_INET_DIAG)";
-	case EBADMSG:
-		return "the kernel's answer could not be parsed";
-	default:
-		return strerror(-err);
-	}
-}

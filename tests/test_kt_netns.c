@@ -505,25 +505,6 @@ test_reopen_tree(void **state)
 	assert_int_equal(fd, FD_SENTINEL);
 }
 
-/* Each error the functions return is explained on its own, for an operator. */
-static void
-test_strerror(void **state)
-{
-	static const int errs[] = { -ENOENT, -ESRCH, -ENOTNAM, -EPERM, -EACCES, -EINVAL };
-
-	(void)state;
-	for (size_t i = 0; i < NELEM(errs); i++) {
-		const char *s = kt_netns_strerror(errs[i]);
-
-		assert_non_null(s);
-		assert_true(s[0] != '\0');
-		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(s, kt_netns_strerror(errs[j]));
-	}
-	assert_string_equal(kt_netns_strerror(-EIO), strerror(EIO));
-	assert_string_equal(kt_netns_strerror(-ENOMEM), strerror(ENOMEM));
-}
-
 int
 main(void)
 {
@@ -541,7 +522,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_missing_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_unseen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_tree, setup, teardown),
-		cmocka_unit_test(test_strerror),
 	};
 
 	return cmocka_run_group_tests_name("kt_netns", tests, NULL, NULL);

@@ -758,28 +758,6 @@ test_set_out_of_range(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-static void
-test_strerror(void **state)
-{
-	static const int errs[] = { -EACCES, -EROFS, -ENOENT, -EINVAL, -ERANGE, -EBADMSG };
-	const size_t n = sizeof(errs) / sizeof(errs[0]);
-
-	(void)state;
-	for (size_t i = 0; i < n; i++) {
-		const char *a = kt_strerror(errs[i]);
-
-		assert_non_null(a);
-		assert_true(a[0] != '\0');
-		/* Each is explained for an operator, not just named as libc would. */
-		assert_string_not_equal(a, strerror(-errs[i]));
-		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(a, kt_strerror(errs[j]));
-	}
-	assert_non_null(kt_strerror(-EPERM));
-	assert_string_equal(kt_strerror(-EISDIR), strerror(EISDIR));
-	assert_string_equal(kt_strerror(-EIO), strerror(EIO));
-}
-
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -813,7 +791,6 @@ main(void)
 		T(test_set_lock_read_fail),
 		T(test_set_rollback),
 		T(test_set_out_of_range),
-		cmocka_unit_test(test_strerror),
 	};
 
 	return cmocka_run_group_tests_name("kt_proc", tests, NULL, NULL);
