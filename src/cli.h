@@ -58,7 +58,10 @@ extern struct cli_target cli_target;
 extern const struct cli_command *cli_running;
 int cli_help_all(void);
 int cli_help_command(const struct cli_command *cmd);
+
+/* cli_netns.c: entering another network namespace. */
 int cli_enter_target(void);
+int cli_enter_listed(const struct kt_netns *ns);
 
 /* cli_out.c: what the user reads. */
 #define CLI_VIS_LEN(n)	(4 * (size_t)(n) + 1)

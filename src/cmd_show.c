@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -70,23 +69,6 @@ show_json(const struct kt_values *v)
 	puts("]}");
 }
 
-/* Enter namespace ns unless the thread is there already. Returns 0 or a negative errno. */
-static int
-enter_listed(const struct kt_netns *ns)
-{
-	int fd, r;
-
-	r = kt_netns_is_current(ns);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	r = kt_netns_reopen(KT_NETNS_DIR, KT_PROC_DIR, ns, &fd);
-	if (r < 0)
-		return r;
-	r = kt_netns_enter(fd);
-	(void)close(fd);
-	return r;
-}
-
 /*
  * Read the three values in namespace ns, saying on stderr what failed. A namespace that went
  * away since it was listed (its last process exited) is skipped: EXIT_OK without *ret.
@@ -97,7 +79,7 @@ read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 	struct kt_values v = { .mask = KT_ALL };
 	int r;
 
-	r = enter_listed(ns);
+	r = cli_enter_listed(ns);
 	*gone = r == -ESRCH;
 	if (*gone)
 		return EXIT_OK;
