@@ -93,10 +93,13 @@ struct kt_conf_edit {
 	int empty;		/* the new text holds nothing but blank lines */
 };
 
+/* Room for a name in KT_NETNS_DIR, NUL included (NAME_MAX + 1). */
+#define KT_NETNS_NAME_LEN	256
+
 /* A network namespace found by kt_netns_list(). */
 struct kt_netns {
 	unsigned long long dev, ino;	/* its identity: nsfs device and inode */
-	char name[256];			/* its first name in the netns directory, or "" */
+	char name[KT_NETNS_NAME_LEN];	/* its first name in the netns directory, or "" */
 	long pid;			/* the lowest pid of a process in it, or 0 */
 };
 

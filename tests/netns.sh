@@ -5,6 +5,13 @@
 # usage: sh tests/netns.sh path/to/ka-tune
 set -u
 
+# show --all-netns looks at every process, the host's PID 1 too, which may be closed even to
+# root: once lib.sh has given the script its own network and mount namespaces, it runs again in
+# a PID namespace of its own, with its own /proc, where it sees only the processes it starts.
+if [ "${KT_TEST_IN_NS:-}" = 1 ] && [ "${KT_TEST_IN_PIDNS:-}" != 1 ]; then
+	KT_TEST_IN_PIDNS=1 exec unshare -p -f --mount-proc sh "$0" "$@"
+fi
+
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||
@@ -122,6 +129,9 @@ run 1 --netns nosuch show
 err_has "--netns nosuch: no such network namespace"
 run 1 --netns /nonexistent/ns show
 err_has "--netns /nonexistent/ns: no such file"
+run 1 --netns ../nonexistent show
+err_has "--netns ../nonexistent: no such file"
+grep -q "ip netns list" "$err" && fail "a relative path was taken for a name"
 run 1 --netns /etc/hostname show
 err_has "--netns /etc/hostname: not a network namespace"
 run 1 --pid 4194304 show
@@ -278,6 +288,46 @@ wait $holder 2>/dev/null
 rm -f "$tmp/held"
 run 0 set --time 300
 values_are 300 75 9
+
+t_ns "root refused a process's namespace says so, lists the rest, and exits 1"
+# Without CAP_SYS_PTRACE, root may not look at processes with more capabilities than its own:
+# the kernel's ptrace access check refuses it, as it refuses a hardened PID 1 on some hosts.
+setpriv --bounding-set=-sys_ptrace "$bin" show --all-netns >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "show --all-netns refused a namespace and did not exit 1"
+err_has "ka-tune: not looked at: the network namespace of pid 1 and of other processes: \
+permission denied, even to root"
+grep -q "needs root" "$err" && fail "root was told it needs root"
+grep -Eq "^$(stat -L -c %i /run/netns/blue) +blue " "$out" || fail "blue is not listed"
+setpriv --bounding-set=-sys_ptrace "$bin" show --all-netns --json >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "show --all-netns --json refused a namespace and did not exit 1"
+jq -e 'map(select(.name == "blue")) | length == 1' "$out" >/dev/null || fail "JSON: no blue"
+
+# named NAME: the container's namespace, under one more name in /run/netns.
+named() {
+	touch "/run/netns/$1" && mount --bind "/proc/$container/ns/net" "/run/netns/$1" ||
+	    fail "cannot name the container's namespace"
+}
+
+t_ns "names of any bytes and any length keep the table whole and the JSON valid"
+long=netns-with-a-name-much-longer-than-sixteen-characters-for-the-column
+evil=$(printf 'evil\n\033]0;pwned\007\377x')
+ip netns add "$long" || fail "cannot add netns $long"
+named "$evil"
+run 0 show --all-netns
+[ "$(awk '{ print length($0) }' "$out" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the rows are not as long as the header: the columns do not line up"
+out_has " $long "
+LC_ALL=C grep -q '[[:cntrl:]]' "$out" && fail "a control byte reached stdout"
+[ "$(wc -l <"$out")" -eq 6 ] || fail "not a header and five rows"
+out_has ' evil\n\033]0;pwned\a\377x '
+
+run 0 show --all-netns --json
+jq -e --arg long "$long" 'map(select(.name == $long)) | length == 1' "$out" >/dev/null ||
+    fail "JSON: not valid, or no row named $long"
+jq -e 'map(select(.name == "evil\n\u001b]0;pwned\u0007\ufffdx")) | length == 1' "$out" \
+    >/dev/null || fail "JSON: the name with control and invalid bytes is not escaped as it should"
+ip netns delete "$long"
+umount "/run/netns/$evil" && rm -f "/run/netns/$evil"
 
 t_ns "a user who is not root cannot enter, and is told so"
 as_nobody 1 --netns blue set --time 300
