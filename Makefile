@@ -56,7 +56,8 @@ DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang 
                valgrind strace procps util-linux iproute2 systemd jq python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all check check-all check-unit check-cli check-asan check-clang install uninstall clean deps bench bench-sockets lint
+.PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
+	clean deps bench bench-sockets lint
 
 all: $(BIN)
 
@@ -107,6 +108,12 @@ check-asan:
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
 		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer
+
+# make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
+# not fail by chance. Not part of check: it takes minutes and loads the whole machine.
+STRESS_RUNS ?= 5
+check-stress:
+	$(Q)MAKE="$(MAKE)" sh tests/stress.sh $(STRESS_RUNS)
 
 # mandoc -Tlint, every level; only its notes about the system's missing mandoc.db are dropped
 # (Debian keeps no mandoc.db, so every .Xr draws one): they are not about this page.

@@ -9,9 +9,13 @@ script=$(realpath "$0")
 name=${script##*/}
 ipv4=/proc/sys/net/ipv4
 
+# host_state: the host's keepalive values, and /etc/sysctl.d itself and its entries, to the
+# nanosecond. Not its parent (ls -la's ".."): /etc changes whenever anything on the machine adds
+# a file there, such as apt-get rewriting /etc/ld.so.cache, and that is none of ka-tune's doing.
 host_state() {
 	cat $ipv4/tcp_keepalive_time $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_probes
-	ls -la --time-style=full-iso /etc/sysctl.d 2>&1
+	ls -ld --time-style=full-iso /etc/sysctl.d 2>&1
+	ls -lA --time-style=full-iso /etc/sysctl.d 2>&1
 }
 
 if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
@@ -35,6 +39,8 @@ fi
 tmp=$(mktemp -d) || exit 1
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
+# An interrupted script exits through its EXIT trap too, which stops what it started.
+trap 'exit 1' HUP INT TERM
 out=$tmp/out
 err=$tmp/err
 : >"$out"
@@ -94,6 +100,36 @@ reset() {
 	echo 75 >$ipv4/tcp_keepalive_intvl
 	echo 9 >$ipv4/tcp_keepalive_probes
 }
+
+# Handshakes with background processes. A test never sleeps to let one get ready, and never
+# reads what an earlier run left in a file: each run gets a FIFO of its own, the process writes a
+# line into it once it is ready, and the test blocks reading it. The wait is bounded, generously:
+# a load that slows every step must not fail a test, only a process that never gets there.
+handshake_secs=60
+
+# new_fifo: make a FIFO no earlier run has used; its path is then in $fifo.
+new_fifo() {
+	fifo=$(mktemp -u "$tmp/fifo.XXXXXX") && mkfifo -m 600 "$fifo" ||
+	    { echo "FAIL: $name: cannot make a FIFO in $tmp" >&2; exit 1; }
+}
+
+# await PATTERN FIFO FILE: copy the lines written into FIFO to FILE until one matches the shell
+# PATTERN. Fails if the writers close FIFO before, or after $handshake_secs s; FILE then holds
+# what they wrote. The FIFO is opened under the time limit too: a writer that never comes
+# cannot block the test.
+await() {
+	timeout "$handshake_secs" sh -c '
+		exec <"$2" || exit 1
+		while IFS= read -r line; do
+			printf "%s\n" "$line"
+			case $line in $1) exit 0 ;; esac
+		done
+		exit 1' sh "$1" "$2" >"$3"
+}
+
+# uptime_ms: milliseconds since boot, in steps of 10 ms: a clock that never jumps, like the
+# kernel's timers and ka-tune's lock wait.
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 # t NAME: start a test case, with the kernel back at its defaults.
 t() {

@@ -37,16 +37,16 @@ values_of_pid() {
 	[ "$got" = "$* " ] || fail "the netns of pid $p holds '$got', expected '$*'"
 }
 
-# A process in a namespace of its own, as a container's would be.
-unshare -n sleep 600 &
+# A process in a namespace of its own, as a container's would be. It says "in" from inside the
+# new namespace (unshare has entered it before running sh), then becomes sleep, keeping its pid.
+new_fifo
+unshare -n sh -c 'echo in; exec sleep 600 >/dev/null 2>&1' >"$fifo" 2>&1 &
 container=$!
 trap 'kill $container 2>/dev/null; rm -rf "$tmp"' EXIT
-i=0
-while [ "$(readlink /proc/$container/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
-    [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+await in "$fifo" "$tmp/container" ||
+    { echo "FAIL: $name: no process in a new namespace: $(cat "$tmp/container")" >&2; exit 1; }
+[ "$(readlink /proc/$container/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
+    { echo "FAIL: $name: pid $container is not in a namespace of its own" >&2; exit 1; }
 
 t_ns() {
 	t "$1"

@@ -24,22 +24,11 @@ stop_peers() {
 }
 trap 'stop_peers; rm -rf "$tmp"' EXIT
 
-# wait_ready FILE: wait until the sockpeer writing FILE says it holds its connections.
-wait_ready() {
-	i=0
-	while ! grep -qx ready "$1" 2>/dev/null; do
-		if [ $i -ge 200 ]; then
-			fail "sockpeer did not get ready: $(cat "$1" 2>/dev/null)"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
 # start_peer FILE [WRAPPER...] -- SOCKPEER-ARGS...: run sockpeer (under WRAPPER, such as ip netns
-# exec or setpriv) in the background, its output in FILE, and wait until it is ready. Sets
-# $pid to its pid (the wrappers exec it) and $lport to its listening port.
+# exec or setpriv) in the background and wait until it says it holds its connections. Its output
+# comes through a FIFO of this run's own and is copied to FILE before start_peer returns, so FILE
+# never shows an earlier peer's lines. Sets $pid to its pid (the wrappers exec it) and $lport to
+# its listening port.
 start_peer() {
 	f=$1
 	shift
@@ -49,10 +38,12 @@ start_peer() {
 		shift
 	done
 	shift
-	$wrap "$peer" "$@" >"$f" 2>&1 &
+	new_fifo
+	$wrap "$peer" "$@" >"$fifo" 2>&1 &
 	pid=$!
 	peers="$peers $pid"
-	wait_ready "$f"
+	await ready "$fifo" "$f" || fail "sockpeer $* did not get ready: $(cat "$f")"
+	rm -f "$fifo"
 	lport=$(awk '$1 == "listen" { print $2 }' "$f")
 }
 
@@ -68,6 +59,27 @@ jq_true() { [ "$(jq -r "$1" "$out" 2>&1)" = true ] || fail "JSON: not true: $1";
 
 # json_of PORT FIELD: FIELD of the connection whose local port is PORT.
 json_of() { jq -r --argjson p "$1" ".connections[] | select(.local_port == \$p) | .$2" "$out"; }
+
+# due_within PORT IDLE_MS GOT_MS ROUNDING_MS: the keepalive timer of the connection from PORT,
+# armed for IDLE_MS after t0, shows GOT_MS left, read within $late ms of t0 and shown cut by up
+# to ROUNDING_MS. 50 ms more cover the clocks' steps: a jiffy, and /proc/uptime's 10 ms.
+due_within() {
+	case $3 in
+	'' | *[!0-9]*)
+		fail "connection from port $1: next probe '$3', not a number of ms"
+		return ;;
+	esac
+	[ "$3" -le "$2" ] && [ $(($3 + $4)) -ge $(($2 - late - 50)) ] ||
+	    fail "connection from port $1, idle ${2} ms: next probe in $3 ms, $late ms after"
+}
+
+# shown_next PORT: the NEXT column of the connection from 127.0.0.1:PORT on stdout, in ms (the
+# text cuts seconds to tenths); anything but a time is printed as it is.
+shown_next() {
+	awk -v a="127.0.0.1:$1" '$1 == "ESTABLISHED" && $2 == a {
+	    if ($5 ~ /^[0-9]+\.[0-9]$/) { split($5, s, "."); print s[1] * 1000 + s[2] * 100 }
+	    else print $5 }' "$out"
+}
 
 lo4='127\.0\.0\.1'
 ts() { stop_peers; t "$1"; }
@@ -94,21 +106,26 @@ row "^$pid/sockpeer +6 +2 +4 +0\$"
 
 ts "the next probe is due within the socket's TCP_KEEPIDLE, or the namespace's keepalive time"
 echo 600 >$ipv4/tcp_keepalive_time
+# The timers are armed after t0 and read before each run returns: a timer of IDLE ms shows at
+# most IDLE ms left, and at least IDLE less the time since t0. The bounds follow the time taken,
+# however slow the machine, instead of guessing at it.
+t0=$(uptime_ms)
 start_peer "$tmp/p" -- 30 on 9
 p_30=$(ports "$tmp/p" 30)
 p_on=$(ports "$tmp/p" on)
 p_9=$(ports "$tmp/p" 9)
 run 0 sockets --json
-n=$(json_of "$p_30" next_probe_ms)
-[ "$n" -le 30000 ] && [ "$n" -ge 25000 ] || fail "TCP_KEEPIDLE 30: next probe in $n ms"
-n=$(json_of "$p_9" next_probe_ms)
-[ "$n" -le 9000 ] && [ "$n" -ge 4000 ] || fail "TCP_KEEPIDLE 9: next probe in $n ms"
-n=$(json_of "$p_on" next_probe_ms)
-[ "$n" -le 600000 ] && [ "$n" -ge 595000 ] || fail "keepalive_time 600: next probe in $n ms"
+late=$(($(uptime_ms) - t0))
+due_within "$p_30" 30000 "$(json_of "$p_30" next_probe_ms)" 0
+due_within "$p_9" 9000 "$(json_of "$p_9" next_probe_ms)" 0
+due_within "$p_on" 600000 "$(json_of "$p_on" next_probe_ms)" 0
 [ "$(json_of "$p_30" probes)" = 0 ] || fail "probes sent on an idle live connection"
 run 0 sockets
-row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +(30\.0|2[0-9]\.[0-9]) "
-row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +(600\.0|59[0-9]\.[0-9]) "
+late=$(($(uptime_ms) - t0))
+row "^ESTABLISHED +$lo4:$p_30 +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +[0-9]+\.[0-9] +0 +$pid/sockpeer\$"
+due_within "$p_30" 30000 "$(shown_next "$p_30")" 100
+due_within "$p_on" 600000 "$(shown_next "$p_on")" 100
 
 ts "--no-keepalive lists exactly the connections without keepalive"
 start_peer "$tmp/p" -- off on 5 offx3 full
@@ -201,22 +218,34 @@ row "^$a/sockpeer +4 +4 +0 +0\$"
 
 ts "probes sent without an answer are counted"
 # Keepalive probes from 127.0.0.1 to 127.0.0.2 are dropped by a blackhole rule ahead of the
-# local table, so the connection, idle 1 s and probing every second, counts them.
+# local table, so the connection, idle 1 s and probing every second, counts them. The kernel
+# sends them on its timers, whatever the load, so waiting for them is waiting for an event; the
+# wait is long, and the namespace allows 120 probes, so that the connection cannot time out and
+# go while the test looks at it.
+echo 120 >$ipv4/tcp_keepalive_probes
 start_peer "$tmp/p" -- -a 127.0.0.2 1
 p_1=$(ports "$tmp/p" 1)
 ip rule del pref 0 && ip rule add pref 100 lookup local &&
     ip rule add pref 10 to 127.0.0.2 blackhole || fail "cannot set up the blackhole rule"
-i=0
-probes=0
-while [ "$probes" -lt 2 ] && [ $i -lt 50 ]; do
+end=$(($(uptime_ms) + 30000))
+probes=
+while :; do
+	run 0 sockets --port "$p_1"
+	probes=$(awk -v a="127.0.0.1:$p_1" '$1 == "ESTABLISHED" && $2 == a { print $6 }' "$out")
+	case $probes in
+	[2-9] | [1-9][0-9] | [1-9][0-9][0-9]) break ;;
+	esac
+	[ "$(uptime_ms)" -lt "$end" ] || break
 	sleep 0.1
-	run 0 sockets --port "$p_1" --json
-	probes=$(json_of "$p_1" probes)
-	i=$((i + 1))
 done
-[ "$probes" -ge 2 ] || fail "probes sent: $probes, expected 2 or more"
-run 0 sockets --port "$p_1"
-row "^ESTABLISHED +$lo4:$p_1 +127\.0\.0\.2:$lport +on +[01]\.[0-9] +[2-9] +$pid/sockpeer\$"
+case $probes in
+[2-9] | [1-9][0-9] | [1-9][0-9][0-9]) ;;
+*) fail "probes sent within 30 s: '$probes', expected 2 or more" ;;
+esac
+row "^ESTABLISHED +$lo4:$p_1 +127\.0\.0\.2:$lport +on +[01]\.[0-9] +$probes +$pid/sockpeer\$"
+run 0 sockets --port "$p_1" --json
+[ "$(json_of "$p_1" probes)" -ge "$probes" ] 2>/dev/null ||
+    fail "JSON probes: '$(json_of "$p_1" probes)', fewer than the $probes shown before"
 ip rule del pref 10 && ip rule del pref 100 && ip rule add pref 0 lookup local ||
     fail "cannot take the blackhole rule out"
 

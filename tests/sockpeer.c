@@ -27,8 +27,9 @@ static const char usage[] =
 	"  -A    SO_KEEPALIVE on the listening socket: the accepted ends have it too\n"
 	"  -p    listen on PORT (default: one the kernel picks)\n"
 	"prints 'listen PORT', then 'PORT MODE' for each connection (PORT: its connecting end's),\n"
-	"then 'ready', and waits for SIGTERM, on which it resets its connections: they leave\n"
-	"nothing behind in TIME_WAIT.\n";
+	"then 'ready', its last word: a reader may stop there (such as a test reading a FIFO).\n"
+	"Then it waits for SIGTERM, on which it resets its connections: they leave nothing\n"
+	"behind in TIME_WAIT.\n";
 
 static int family = AF_INET;
 static const char *addr;	/* -a, or NULL: the loopback address */
@@ -240,6 +241,10 @@ main(int argc, char **argv)
 		while (count-- > 0)
 			connect_one(lfd, port, mode);
 	}
+	/*
+	 * The handshake: nothing is written after it, so a reader that stops here leaves no pipe
+	 * this process could later die writing to.
+	 */
 	puts("ready");
 	if (fflush(stdout) != 0)
 		die("stdout");
