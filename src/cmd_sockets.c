@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -15,8 +16,11 @@ struct filter {
 
 /* Room for "[IPv6 address]:port", NUL included. */
 #define ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
-/* Room for "pid/comm", NUL included. */
-#define PROCESS_LEN	(12 + KT_COMM_LEN)
+/* Room for "pid/comm", comm escaped, NUL included. */
+#define PROCESS_LEN	(12 + CLI_VIS_LEN(KT_COMM_LEN))
+/* The narrowest LOCAL and REMOTE columns, and PROCESS in the summary, as ka-tune(8) shows them. */
+#define ENDPOINT_WIDTH	22
+#define PROCESS_WIDTH	24
 
 /* Keep the connections the filter selects, in order, at the start of socks. Returns how many. */
 static size_t
@@ -75,20 +79,45 @@ format_endpoint(const struct kt_sock *s, const unsigned char *addr, unsigned int
 	(void)snprintf(buf, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
-/* Write "pid/comm" for the text output, a byte a terminal would act on shown as '?'. */
+/* Write "pid/comm" for the text output, the name escaped as every name is. */
 static void
 format_process(int pid, const char *comm, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, comm[0] ? "%d/%s" : "%d", pid, comm);
+	char vis[CLI_VIS_LEN(KT_COMM_LEN)];
 
-	for (int i = 0; i < n && (size_t)i < len && buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			buf[i] = '?';
+	if (comm[0])
+		(void)snprintf(buf, len, "%d/%s", pid, cli_vis(comm, vis, sizeof(vis)));
+	else
+		(void)snprintf(buf, len, "%d", pid);
 }
 
-/* One row of the text output. */
+/*
+ * How wide the LOCAL and REMOTE columns must be to keep every row in line: ENDPOINT_WIDTH, or
+ * the longest endpoint. An IPv4 one ("255.255.255.255:65535") always fits, so only the IPv6
+ * ones are written out to be measured: a busy host has tens of thousands of the others.
+ */
+static int
+endpoint_width(const struct kt_sock *socks, size_t n)
+{
+	char buf[ENDPOINT_LEN];
+	int width = ENDPOINT_WIDTH;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_sock *s = &socks[i];
+
+		if (s->family != AF_INET6)
+			continue;
+		format_endpoint(s, s->local, s->lport, buf, sizeof(buf));
+		width = MAX(width, (int)strlen(buf));
+		format_endpoint(s, s->remote, s->rport, buf, sizeof(buf));
+		width = MAX(width, (int)strlen(buf));
+	}
+	return width;
+}
+
+/* One row of the text output, its endpoints in columns width wide. */
 static void
-print_row(const struct kt_sock *s)
+print_row(const struct kt_sock *s, int width)
 {
 	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], proc[PROCESS_LEN] = "-";
 	char next[16] = "-", probes[12] = "-";
@@ -102,8 +131,40 @@ print_row(const struct kt_sock *s)
 	}
 	if (s->pid)
 		format_process(s->pid, s->comm, proc, sizeof(proc));
-	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), local, remote,
-	    kt_ka_name(s->ka), next, probes, proc);
+	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), width, local,
+	    width, remote, kt_ka_name(s->ka), next, probes, proc);
+}
+
+/* Write the PROCESS field of a group: "pid/comm", or "- (uid N)" when no process was seen. */
+static void
+group_label(const struct kt_sock_group *g, char *buf, size_t len)
+{
+	if (g->pid)
+		format_process(g->pid, g->comm, buf, len);
+	else
+		(void)snprintf(buf, len, "- (uid %u)", g->uid);
+}
+
+/* The summary: a row a process (or user), neglect first, its first column as wide as needed. */
+static void
+print_groups(const struct kt_sock_group *groups, size_t ngroups)
+{
+	char proc[PROCESS_LEN];
+	int width = PROCESS_WIDTH;
+
+	for (size_t i = 0; i < ngroups; i++) {
+		group_label(&groups[i], proc, sizeof(proc));
+		width = MAX(width, (int)strlen(proc));
+	}
+	printf("%-*s %7s %9s %7s %7s\n", width, "PROCESS", "CONNS", "KEEPALIVE", "WITHOUT",
+	    "UNKNOWN");
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct kt_sock_group *g = &groups[i];
+
+		group_label(g, proc, sizeof(proc));
+		printf("%-*s %7zu %9zu %7zu %7zu\n", width, proc, g->on + g->off + g->unknown,
+		    g->on, g->off, g->unknown);
+	}
 }
 
 /* The text output: a row a connection, the counts, then a row a process, neglect first. */
@@ -112,30 +173,19 @@ print_text(const struct kt_sock *socks, size_t n, const struct kt_sock_group *gr
     size_t ngroups)
 {
 	size_t count[KT_NKA] = { 0 };
+	int width = endpoint_width(socks, n);
 
-	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", "STATE", "LOCAL", "REMOTE", "KEEPALIVE",
-	    "NEXT", "PROBES", "PROCESS");
+	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", "STATE", width, "LOCAL", width, "REMOTE",
+	    "KEEPALIVE", "NEXT", "PROBES", "PROCESS");
 	for (size_t i = 0; i < n; i++) {
-		print_row(&socks[i]);
+		print_row(&socks[i], width);
 		count[socks[i].ka]++;
 	}
 	printf("\n%zu connection%s, %zu without keepalive (%zu with it, %zu unknown, "
 	       "%zu not applicable)\n", n, n == 1 ? "" : "s", count[KT_KA_OFF], count[KT_KA_ON],
 	    count[KT_KA_UNKNOWN], count[KT_KA_NA]);
-	if (ngroups == 0)
-		return;
-	printf("%-24s %7s %9s %7s %7s\n", "PROCESS", "CONNS", "KEEPALIVE", "WITHOUT", "UNKNOWN");
-	for (size_t i = 0; i < ngroups; i++) {
-		const struct kt_sock_group *g = &groups[i];
-		char proc[PROCESS_LEN];
-
-		if (g->pid)
-			format_process(g->pid, g->comm, proc, sizeof(proc));
-		else
-			(void)snprintf(proc, sizeof(proc), "- (uid %u)", g->uid);
-		printf("%-24s %7zu %9zu %7zu %7zu\n", proc, g->on + g->off + g->unknown, g->on,
-		    g->off, g->unknown);
-	}
+	if (ngroups > 0)
+		print_groups(groups, ngroups);
 }
 
 /* The process fields of a JSON object: pid and comm, null when no process was seen. */

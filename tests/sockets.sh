@@ -313,8 +313,39 @@ jq_true '[.connections[] | select(.local_port == '"$p_tw"')] | .[0] |
     .state == "TIME_WAIT" and .keepalive == "n/a" and .pid == null and .comm == null
     and .inode == null and .next_probe_ms == null and .probes == null'
 
+ts "long IPv6 endpoints keep every column in line"
+long6=2001:db8:1234:5678:9abc:def0:1234:5678
+ip -6 addr add "$long6/128" dev lo nodad || fail "cannot add $long6 to lo"
+start_peer "$tmp/p" -- -6 -a "$long6" on off
+p_on=$(ports "$tmp/p" on)
+start_peer "$tmp/q" -- on
+run 0 sockets
+row "^ESTABLISHED +\[$long6\]:$p_on +\[$long6\]:[0-9]+ +on "
+awk 'NR == 1 { at = index($0, " KEEPALIVE ") + 1 }
+    /^ESTABLISHED / && substr($0, at, 3) !~ /^(on |off)$/ { bad = 1 }
+    END { exit bad }' "$out" || fail "a row's KEEPALIVE is not under the header's"
+ip -6 addr del "$long6/128" dev lo
+
+ts "process names of any bytes reach the terminal escaped and JSON as valid UTF-8"
+esc=$(printf '\033]0;pwned\007')
+bad=$(printf '\377\376\375\374\373\372\371\370\367\366\365\364\363\362\361')
+start_peer "$tmp/p" -- -n "$esc" on
+a=$pid
+start_peer "$tmp/q" -- -n "$bad" off
+b=$pid
+run 0 sockets
+if LC_ALL=C grep -q '[[:cntrl:]]' "$out"; then fail "a control byte reached stdout"; fi
+out_has " $a/\\033]0;pwned\\a"
+out_has " $b/\\377\\376\\375\\374\\373\\372\\371\\370\\367\\366\\365\\364\\363\\362\\361"
+[ "$(awk '/^PROCESS / { g = 1 } g { print length($0) }' "$out" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the summary's rows are not as long as its header: the columns do not line up"
+run 0 sockets --json
+jq_true '[.summary.processes[] | select(.pid == '"$a"') | .comm] == ["\u001b]0;pwned\u0007"]'
+jq_true '[.summary.processes[] | select(.pid == '"$b"') | .comm] == ["\ufffd" * 15]'
+jq_true '[.connections[] | select(.pid == '"$a"') | .comm] | unique == ["\u001b]0;pwned\u0007"]'
+
 ts "bad options are usage errors"
-for bad in 0 65536 -1 abc 80x ""; do
+for bad in 0 65536 -1 abc 80x "" " 80" "80 " 080 +80 0x50; do
 	run 2 sockets --port "$bad"
 	err_has "sockets: --port: '$bad' is "
 	err_has "; accepted 1..65535"
