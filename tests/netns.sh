@@ -267,14 +267,11 @@ done
 rm -f "$tmp"/set.a* "$tmp"/set.b*
 
 t_ns "a lock held elsewhere is waited for 10 s, then named; another namespace's is its own"
-sh -c 'exec 8<"$1" && flock -x 8 && echo held >"$2" && exec sleep 600' - \
-    $ipv4/tcp_keepalive_time "$tmp/held" &
+new_fifo
+sh -c 'exec 8<"$1" && flock -x 8 && echo held && exec sleep 600 >/dev/null 2>&1' - \
+    $ipv4/tcp_keepalive_time >"$fifo" 2>&1 &
 holder=$!
-i=0
-while [ ! -s "$tmp/held" ] && [ $i -lt 500 ]; do
-	sleep 0.01
-	i=$((i + 1))
-done
+await held "$fifo" "$tmp/holder" || fail "the lock holder did not say it holds: $(cat "$tmp/holder")"
 run 0 --netns blue set --time 300
 values_in blue 300 75 9
 run 1 set --time 300
@@ -285,7 +282,6 @@ out_empty
 values_are 7200 75 9
 kill $holder
 wait $holder 2>/dev/null
-rm -f "$tmp/held"
 run 0 set --time 300
 values_are 300 75 9
 
