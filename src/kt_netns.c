@@ -35,9 +35,9 @@ reopen_path_fd(int pfd)
  * opened for reading, since opening a FIFO blocks and opening a device acts on it: path is opened
  * with O_PATH, which does neither, and only a file of nsfs is then reopened for reading, through
  * /proc/self/fd, which reaches the very file checked whatever happens to the path meanwhile. An
- * O_PATH descriptor does not serve itself: the NS_GET_NSTYPE ioctl and setns() refuse it with
- * EBADF (Linux 6.18 as much as 4.x). Returns an fd, or a negative errno: -ENOTNAM for any other
- * file, a namespace of another type included.
+ * O_PATH descriptor does not serve itself: ioctl(2) (NS_GET_NSTYPE) and setns(2) refuse one with
+ * EBADF, on Linux 6.18 as on the kernels before it. Returns an fd, or a negative errno: -ENOTNAM
+ * for any other file, a namespace of another type included.
  */
 static int
 open_netns_at(int dirfd, const char *path)
