@@ -7,6 +7,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 DESTDIR    ?=
 
 # Where objects go, and the binary; the sanitizer build uses its own.
@@ -34,6 +35,8 @@ CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TESTS      := $(TEST_SRCS:%.c=$(BUILD)/%)
 LIBKT      := $(BUILD)/libkatune.a
 TMPTREE    := $(BUILD)/tests/tmptree.o
+# make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
+STAGE      := $(BUILD)/stage
 
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -53,11 +56,13 @@ Q := @
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd jq python3
+               valgrind strace procps util-linux iproute2 systemd jq python3 \
+               zsh bash-completion
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
 	clean deps bench bench-sockets lint
+.PHONY: deb deb-deps
 
 all: $(BIN)
 
@@ -100,6 +105,11 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer
 	$(Q)sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
+	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
+	$(Q)left=$$(find $(STAGE) -type f); \
+		[ -z "$$left" ] || { echo "FAIL: make uninstall left $$left" >&2; exit 1; }
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
@@ -131,14 +141,45 @@ bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
+	install -m 0644 completion/ka-tune.zsh $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
-		$(DESTDIR)$(COMPDIR)/ka-tune
+		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
+
+# The Debian package (debian/), built as a build daemon would: dpkg-buildpackage -b on a copy of
+# this tree (the build's own make clean never touches this one), with none of this make's
+# variables. The .deb, -dbgsym .deb, .buildinfo and .changes land in $(DEB_DIR); then lintian
+# must find no error or warning, and hardening-check must find PIE, stack protector, FORTIFY,
+# RELRO and BIND_NOW, and control-flow protection where dpkg-buildflags asks for it (not on
+# Debian 12). make deb-deps installs what this needs.
+DEB_DIR    := build/deb
+DEB_SRC    := $(DEB_DIR)/ka-tune-$(VERSION)
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	tar -c --exclude-vcs --exclude=./build --exclude=./ka-tune . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_SRC)
+	lintian --fail-on error,warning --display-info $(DEB_DIR)/ka-tune_$(VERSION)_*.changes
+	$(Q)arch=$$(dpkg-architecture -qDEB_HOST_ARCH) && root=$(DEB_DIR)/root && rm -rf $$root && \
+	dpkg-deb -x $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb $$root && \
+	cf=--nocfprotection && if DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags \
+		--get CFLAGS | grep -q -e -fcf-protection; then cf=; fi && \
+	hardening-check $$cf $$root/usr/sbin/ka-tune && rm -rf $$root && \
+	echo "Debian package: $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb"
+
+# What make deb needs beyond make deps: debian/control's Build-Depends (debhelper, ...),
+# devscripts for hardening-check, and lintian.
+deb-deps:
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends ./
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		devscripts lintian
 
 clean:
 	rm -rf build $(BIN)

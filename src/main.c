@@ -89,11 +89,11 @@ run_help(int argc, char **argv)
 
 	while ((c = cli_getopt(argc, argv, opts)) >= 0)
 		;
-	if (c == -1 && optind + 1 == argc) {
+	if (c == -1 && optind < argc) {
 		cmd = find_command(argv[optind]);
 		if (!cmd)
 			return cli_usage_error("help: unknown command '%s'", argv[optind]);
-		optind++;
+		optind++;	/* a word after the command is refused below */
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
 		return r;

@@ -170,6 +170,8 @@ for cmd in show set check suggest sockets persist; do
 done
 run 2 help nosuch
 err_has "help: unknown command 'nosuch'"
+run 2 help show set
+err_has "help: unexpected argument 'set'"
 run 0 --version
 out_has "ka-tune "
 
