@@ -1,5 +1,6 @@
 /* cmd_sockets.c: ka-tune sockets: which TCP connections use keepalive, grouped by process. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,67 @@ endpoint_width(const struct kt_sock *socks, size_t n)
 	return width;
 }
 
+/*
+ * The PROCESS field of each process holding a listed connection, escaped once a process rather
+ * than once a connection: escaping costs more than all the rest of a row, and a busy host has
+ * thousands of connections a process. Sorted by pid.
+ */
+struct label {
+	int pid;
+	char text[PROCESS_LEN];
+};
+
+/* Which connection to take a process's name from: the first of its pid, once sorted. */
+struct holder {
+	int pid;
+	unsigned int sock;
+};
+
+/* Order labels, or holders, by the pid each starts with (a bare pid, as a key to look for). */
+static int
+by_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Make the labels of the processes holding socks. Returns them (to free), or NULL on ENOMEM. */
+static struct label *
+make_labels(const struct kt_sock *socks, size_t n, size_t *ret_n)
+{
+	struct holder *h = reallocarray(NULL, n ? n : 1, sizeof(*h));
+	struct label *labels = NULL;
+	size_t nh = 0, nl = 0;
+
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (socks[i].pid)
+			h[nh++] = (struct holder){ socks[i].pid, (unsigned int)i };
+	qsort(h, nh, sizeof(*h), by_pid);
+	for (size_t i = 0; i < nh; i++)
+		if (i == 0 || h[i].pid != h[i - 1].pid)
+			h[nl++] = h[i];
+	labels = reallocarray(NULL, nl ? nl : 1, sizeof(*labels));
+	for (size_t i = 0; labels && i < nl; i++) {
+		const struct kt_sock *s = &socks[h[i].sock];
+
+		labels[i].pid = s->pid;
+		format_process(s->pid, s->comm, labels[i].text, sizeof(labels[i].text));
+	}
+	free(h);
+	*ret_n = nl;
+	return labels;
+}
+
 /* One row of the text output, its endpoints in columns width wide. */
 static void
-print_row(const struct kt_sock *s, int width)
+print_row(const struct kt_sock *s, int width, const struct label *labels, size_t nlabels)
 {
-	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], proc[PROCESS_LEN] = "-";
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 	char next[16] = "-", probes[12] = "-";
+	const struct label *l;
 
 	format_endpoint(s, s->local, s->lport, local, sizeof(local));
 	format_endpoint(s, s->remote, s->rport, remote, sizeof(remote));
@@ -129,10 +185,9 @@ print_row(const struct kt_sock *s, int width)
 		    s->next_ms % 1000 / 100);
 		(void)snprintf(probes, sizeof(probes), "%u", s->probes);
 	}
-	if (s->pid)
-		format_process(s->pid, s->comm, proc, sizeof(proc));
+	l = s->pid ? bsearch(&s->pid, labels, nlabels, sizeof(*labels), by_pid) : NULL;
 	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), width, local,
-	    width, remote, kt_ka_name(s->ka), next, probes, proc);
+	    width, remote, kt_ka_name(s->ka), next, probes, l ? l->text : "-");
 }
 
 /* Write the PROCESS field of a group: "pid/comm", or "- (uid N)" when no process was seen. */
@@ -167,25 +222,33 @@ print_groups(const struct kt_sock_group *groups, size_t ngroups)
 	}
 }
 
-/* The text output: a row a connection, the counts, then a row a process, neglect first. */
-static void
+/*
+ * The text output: a row a connection, the counts, then a row a process, neglect first.
+ * Returns 0, or -ENOMEM (then nothing is printed).
+ */
+static int
 print_text(const struct kt_sock *socks, size_t n, const struct kt_sock_group *groups,
     size_t ngroups)
 {
-	size_t count[KT_NKA] = { 0 };
+	size_t count[KT_NKA] = { 0 }, nlabels;
 	int width = endpoint_width(socks, n);
+	struct label *labels = make_labels(socks, n, &nlabels);
 
+	if (!labels)
+		return -ENOMEM;
 	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", "STATE", width, "LOCAL", width, "REMOTE",
 	    "KEEPALIVE", "NEXT", "PROBES", "PROCESS");
 	for (size_t i = 0; i < n; i++) {
-		print_row(&socks[i], width);
+		print_row(&socks[i], width, labels, nlabels);
 		count[socks[i].ka]++;
 	}
+	free(labels);
 	printf("\n%zu connection%s, %zu without keepalive (%zu with it, %zu unknown, "
 	       "%zu not applicable)\n", n, n == 1 ? "" : "s", count[KT_KA_OFF], count[KT_KA_ON],
 	    count[KT_KA_UNKNOWN], count[KT_KA_NA]);
 	if (ngroups > 0)
 		print_groups(groups, ngroups);
+	return 0;
 }
 
 /* The process fields of a JSON object: pid and comm, null when no process was seen. */
@@ -285,10 +348,12 @@ list_sockets(const struct filter *f, int json)
 		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		goto out;
 	}
-	if (json)
+	if (json) {
 		print_json(socks, n, groups, ngroups, not_seen);
-	else
-		print_text(socks, n, groups, ngroups);
+	} else if ((r = print_text(socks, n, groups, ngroups)) < 0) {
+		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
+		goto out;
+	}
 	if (not_seen)
 		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
 			  "root); the connections they hold show no process", not_seen,
