@@ -292,9 +292,9 @@ int kt_netns_enter(int fd);
 /*
  * List the distinct network namespaces: those named in netns_dir (KT_NETNS_DIR) and those of the
  * processes in proc_dir (KT_PROC_DIR), ordered by inode; a temp tree laid out alike serves tests.
- * Returns 0 and sets *ret_list (an array the caller frees), *ret_n and *ret_unseen (the
- * processes not looked at), or a negative errno: -ENOMEM, or why a directory could not be read
- * (a missing netns_dir is no error: no namespace has a name).
+ * Returns 0 and sets *ret_list (an array the caller frees; NULL when *ret_n is 0), *ret_n and
+ * *ret_unseen (the processes not looked at), or a negative errno: -ENOMEM, or why a directory
+ * could not be read (a missing netns_dir is no error: no namespace has a name).
  */
 int kt_netns_list(const char *netns_dir, const char *proc_dir, struct kt_netns **ret_list,
     size_t *ret_n, struct kt_netns_unseen *ret_unseen);
@@ -334,8 +334,8 @@ int kt_suggest(long long idle, long long detect, struct kt_values *ret);
  * List every TCP connection (IPv4 and IPv6, all states but LISTEN) of the network namespace the
  * thread is in, asking the kernel through sock_diag as ss(8) does; callers without privileges
  * see them all too. A kernel without IPv6 gives the IPv4 ones. Owners are not looked for (pid
- * 0, comm ""): see kt_sock_owners(). Returns 0 and sets *ret_socks (an array the caller frees)
- * and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the kernel (module tcp_diag),
+ * 0, comm ""): see kt_sock_owners(). Returns 0 and sets *ret_socks (an array the caller frees;
+ * NULL when *ret_n is 0) and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the kernel (module tcp_diag),
  * -EPROTONOSUPPORT no sock_diag netlink at all, -EBADMSG an answer that could not be parsed,
  * -ENOMEM, or the errno of a failed socket call.
  */
