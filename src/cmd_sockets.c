@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/param.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -319,6 +320,25 @@ print_json(const struct kt_sock *socks, size_t n, const struct kt_sock_group *gr
 }
 
 /*
+ * Say whose open files could not be looked at: without root, other users' processes, as
+ * ka-tune(8) says; as root, processes the kernel keeps even from root (see show --all-netns).
+ * Neither makes the listing fail: their connections are listed, without a process.
+ */
+static void
+report_not_seen(unsigned int n)
+{
+	if (n == 0)
+		return;
+	if (geteuid() != 0)
+		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
+			  "root); the connections they hold show no process", n, n == 1 ? "" : "es");
+	else
+		cli_error("sockets: not seen: the open files of %u process%s: permission denied, "
+			  "even to root (a process the kernel keeps from inspection); the "
+			  "connections they hold show no process", n, n == 1 ? "" : "es");
+}
+
+/*
  * List the connections the filter selects, with their owners, then the summary. Returns
  * EXIT_OK, or EXIT_FAIL when the kernel or /proc could not be read.
  */
@@ -354,10 +374,7 @@ list_sockets(const struct filter *f, int json)
 		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		goto out;
 	}
-	if (not_seen)
-		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
-			  "root); the connections they hold show no process", not_seen,
-		    not_seen == 1 ? "" : "es");
+	report_not_seen(not_seen);
 	ret = EXIT_OK;
 out:
 	free(groups);

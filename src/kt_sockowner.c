@@ -179,7 +179,8 @@ add_proc(struct owners *o, int procfd, const char *name, int pid)
  * Look through the open files of process pid (its /proc entry name) for sockets in the table,
  * and note it as their owner unless a lower pid holds them too. A process that has exited is
  * skipped; one whose files may not be read is counted in not_seen, unless it is a kernel
- * thread. Returns 0 or -ENOMEM.
+ * thread: its fd directory may be closed (another user's), or open while each link in it is
+ * refused (the ptrace access check, which root too can fail). Returns 0 or -ENOMEM.
  */
 static int
 scan_fds(struct owners *o, int procfd, const char *name, int pid)
@@ -210,6 +211,10 @@ scan_fds(struct owners *o, int procfd, const char *name, int pid)
 		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
 			continue;
 		len = readlinkat(fd, de->d_name, link, sizeof(link));
+		if (len < 0 && (errno == EACCES || errno == EPERM)) {
+			o->not_seen++;
+			break;
+		}
 		if (len <= 0 || !link_inode(link, len, &inode) || !(s = find_slot(o, inode)))
 			continue;
 		if (s->proc >= 0 && o->procs[s->proc].pid <= pid)

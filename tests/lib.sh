@@ -2,6 +2,9 @@
 # private network and mount namespaces (never touching the host's /proc/sys or /etc), checks the
 # host's values did not move, and gives the script run/assert helpers and a summary line.
 # usage, at the top of a script:  . "$(dirname "$0")/lib.sh"  (with the ka-tune path as $1)
+# A script that looks at every process (show --all-netns, sockets) sets own_pids=1 first: it then
+# runs in a PID namespace of its own too, with its own /proc, so that the host's processes (a
+# PID 1 that even root may not look at, on some hosts) do not decide its results.
 
 [ $# -eq 1 ] || { echo "usage: sh $0 path/to/ka-tune" >&2; exit 2; }
 bin=$(realpath "$1") || exit 2
@@ -24,7 +27,9 @@ if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
 		exit 0
 	fi
 	before=$(host_state)
-	KT_TEST_IN_NS=1 unshare -n -m --propagation private sh "$script" "$bin"
+	# shellcheck disable=SC2086
+	KT_TEST_IN_NS=1 unshare -n -m --propagation private ${own_pids:+-p -f --mount-proc} \
+	    sh "$script" "$bin"
 	rc=$?
 	after=$(host_state)
 	if [ "$before" != "$after" ]; then

@@ -5,6 +5,8 @@
 # usage: KT_SOCKPEER=path/to/sockpeer sh tests/sockets.sh path/to/ka-tune
 set -u
 
+# sockets looks through every process's files: the script sees only those it starts.
+own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null 2>&1 || { echo "FAIL: $name: jq not found (make deps)" >&2; exit 1; }
@@ -273,6 +275,18 @@ jq_true '[.connections[] | select(.local_port == '"$nobody_on"')] | .[0] |
 run 0 sockets
 row "^ESTABLISHED +$lo4:$root_on +$lo4:[0-9]+ +on +[0-9.]+ +0 +$root_pid/sockpeer\$"
 err_empty
+
+ts "root refused a process's files says so, and lists its connections without it"
+# Without CAP_SYS_PTRACE, root may not read the fd links of a process with more capabilities.
+start_peer "$tmp/p" -- on off
+p_on=$(ports "$tmp/p" on)
+setpriv --bounding-set=-sys_ptrace "$bin" sockets >"$out" 2>"$err"
+[ $? -eq 0 ] || fail "sockets without CAP_SYS_PTRACE did not exit 0"
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +[0-9.]+ +0 +-\$"
+grep -Eq "^ka-tune: sockets: not seen: the open files of [0-9]+ process(es)?: permission \
+denied, even to root \(.*\); the connections they hold show no process\$" "$err" ||
+    fail "no 'not seen ... even to root' line"
+grep -q "needs root" "$err" && fail "root was told it needs root"
 
 ts "--netns and --pid list the connections of another namespace"
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||
