@@ -107,6 +107,7 @@ enum cli_about {
 	CLI_ABOUT_NETNS_PATH,	/* a network namespace given as a path */
 	CLI_ABOUT_NETNS_ENTER,	/* entering a network namespace */
 	CLI_ABOUT_PROCESS,	/* a process given by pid */
+	CLI_ABOUT_PROCESS_AS_ROOT,	/* a process looked at by root, who can be refused too */
 	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
 };

@@ -239,9 +239,9 @@ report_unseen(const struct kt_netns_unseen *u)
 		    u->n, u->n == 1 ? "" : "es");
 		return EXIT_OK;
 	}
-	cli_error("not looked at: the network namespace of pid %ld%s: permission denied, even to "
-		  "root (a process the kernel keeps from inspection); the list may lack it", u->pid,
-	    u->n == 1 ? "" : " and of other processes");
+	cli_error("not looked at: the network namespace of pid %ld%s: %s; the list may lack it",
+	    u->pid, u->n == 1 ? "" : " and of other processes",
+	    cli_strerror(-EACCES, CLI_ABOUT_PROCESS_AS_ROOT));
 	return EXIT_FAIL;
 }
 

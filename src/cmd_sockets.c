@@ -333,9 +333,9 @@ report_not_seen(unsigned int n)
 		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
 			  "root); the connections they hold show no process", n, n == 1 ? "" : "es");
 	else
-		cli_error("sockets: not seen: the open files of %u process%s: permission denied, "
-			  "even to root (a process the kernel keeps from inspection); the "
-			  "connections they hold show no process", n, n == 1 ? "" : "es");
+		cli_error("sockets: not seen: the open files of %u process%s: %s; the connections "
+			  "they hold show no process", n, n == 1 ? "" : "es",
+		    cli_strerror(-EACCES, CLI_ABOUT_PROCESS_AS_ROOT));
 }
 
 /*
