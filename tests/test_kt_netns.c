@@ -269,8 +269,8 @@ test_open_fifo_device_file(void **state)
 	const struct tmptree *t = *state;
 	char path[PATH_MAX];
 
+	tmptree_fifo(t->root, "fifo");
 	tmptree_path(t->root, "fifo", path, sizeof(path));
-	assert_int_equal(mkfifo(path, 0644), 0);
 	expect_untouched(path, -ENOTNAM);
 
 	tmptree_path(t->root, "null", path, sizeof(path));
@@ -293,13 +293,13 @@ test_open_link(void **state)
 	char path[PATH_MAX];
 	int fd = FD_SENTINEL;
 
+	tmptree_link(t->root, "link", "/proc/self/ns/net");
 	tmptree_path(t->root, "link", path, sizeof(path));
-	assert_int_equal(symlink("/proc/self/ns/net", path), 0);
 	assert_int_equal(kt_netns_open(path, &fd), 0);
 	assert_true(is_own(fd));
 	assert_int_equal(close(fd), 0);
+	tmptree_link(t->root, "uts", "/proc/self/ns/uts");
 	tmptree_path(t->root, "uts", path, sizeof(path));
-	assert_int_equal(symlink("/proc/self/ns/uts", path), 0);
 	expect_open(path, -ENOTNAM);
 }
 
@@ -316,26 +316,6 @@ test_is_path(void **state)
 	assert_false(kt_netns_is_path(".."));
 	assert_false(kt_netns_is_path(""));
 	expect_open("../nonexistent-ka-tune-test", -ENOENT);
-}
-
-/* Make rel below root a symbolic link to target. */
-static void
-put_link(const struct tmptree *t, const char *rel, const char *target)
-{
-	char path[PATH_MAX];
-
-	tmptree_path(t->root, rel, path, sizeof(path));
-	assert_int_equal(symlink(target, path), 0);
-}
-
-/* Make rel below root a FIFO. */
-static void
-put_fifo(const struct tmptree *t, const char *rel)
-{
-	char path[PATH_MAX];
-
-	tmptree_path(t->root, rel, path, sizeof(path));
-	assert_int_equal(mkfifo(path, 0644), 0);
 }
 
 /* List the tree's "netns" and "proc" directories, failing the test on an error. */
@@ -368,10 +348,10 @@ test_list_tree(void **state)
 
 	own_netns(&own);
 	tmptree_mkdirs(t->root, "netns");
-	put_link(t, "netns/web", "/proc/self/ns/net");
-	put_link(t, "netns/db", "/proc/self/ns/net");
-	put_link(t, "netns/uts", "/proc/self/ns/uts");
-	put_fifo(t, "netns/fifo");
+	tmptree_link(t->root, "netns/web", "/proc/self/ns/net");
+	tmptree_link(t->root, "netns/db", "/proc/self/ns/net");
+	tmptree_link(t->root, "netns/uts", "/proc/self/ns/uts");
+	tmptree_fifo(t->root, "netns/fifo");
 	tmptree_put(t->root, "netns/stale", "");
 	tmptree_mkdirs(t->root, "proc/123/ns");
 	tmptree_mkdirs(t->root, "proc/45/ns");
@@ -379,11 +359,11 @@ test_list_tree(void **state)
 	tmptree_mkdirs(t->root, "proc/8/ns");
 	tmptree_mkdirs(t->root, "proc/99999999/ns");
 	tmptree_mkdirs(t->root, "proc/sys");
-	put_link(t, "proc/123/ns/net", "/proc/self/ns/net");
-	put_link(t, "proc/45/ns/net", "/proc/self/ns/net");
-	put_link(t, "proc/99999999/ns/net", "/proc/self/ns/net");
-	put_fifo(t, "proc/8/ns/net");
-	put_link(t, "proc/self", "123");
+	tmptree_link(t->root, "proc/123/ns/net", "/proc/self/ns/net");
+	tmptree_link(t->root, "proc/45/ns/net", "/proc/self/ns/net");
+	tmptree_link(t->root, "proc/99999999/ns/net", "/proc/self/ns/net");
+	tmptree_fifo(t->root, "proc/8/ns/net");
+	tmptree_link(t->root, "proc/self", "123");
 
 	list_tree(t, &list, &n, &unseen);
 	assert_int_equal(n, 1);
@@ -406,7 +386,7 @@ test_list_missing_dirs(void **state)
 	size_t n = 12345;
 
 	tmptree_mkdirs(t->root, "proc/1/ns");
-	put_link(t, "proc/1/ns/net", "/proc/self/ns/net");
+	tmptree_link(t->root, "proc/1/ns/net", "/proc/self/ns/net");
 	list_tree(t, &list, &n, &unseen);
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0].name, "");
@@ -439,7 +419,7 @@ test_list_unseen(void **state)
 	static const char *const hidden[] = { "proc/300/ns", "proc/42/ns", "proc/1000/ns" };
 
 	tmptree_mkdirs(t->root, "proc/5/ns");
-	put_link(t, "proc/5/ns/net", "/proc/self/ns/net");
+	tmptree_link(t->root, "proc/5/ns/net", "/proc/self/ns/net");
 	for (size_t i = 0; i < NELEM(hidden); i++) {
 		tmptree_mkdirs(t->root, hidden[i]);
 		tmptree_path(t->root, hidden[i], path, sizeof(path));
@@ -473,8 +453,8 @@ test_reopen_tree(void **state)
 
 	tmptree_mkdirs(t->root, "netns");
 	tmptree_mkdirs(t->root, "proc/77/ns");
-	put_link(t, "netns/web", "/proc/self/ns/net");
-	put_link(t, "proc/77/ns/net", "/proc/self/ns/net");
+	tmptree_link(t->root, "netns/web", "/proc/self/ns/net");
+	tmptree_link(t->root, "proc/77/ns/net", "/proc/self/ns/net");
 	list_tree(t, &list, &n, &unseen);
 	assert_int_equal(n, 1);
 	ns = list[0];
@@ -495,7 +475,7 @@ test_reopen_tree(void **state)
 	/* Its name now leads to a FIFO: not the namespace listed, and no hang. */
 	tmptree_path(t->root, "netns/web", netns, sizeof(netns));
 	assert_int_equal(unlink(netns), 0);
-	put_fifo(t, "netns/web");
+	tmptree_fifo(t->root, "netns/web");
 	memcpy(ns.name, "web", 4);
 	fd = FD_SENTINEL;
 	tmptree_path(t->root, "netns", netns, sizeof(netns));

@@ -73,16 +73,6 @@ teardown(void **state)
 	return tmptree_free(*state);
 }
 
-/* Make rel below root a symbolic link to target. */
-static void
-put_link(const struct tmptree *t, const char *rel, const char *target)
-{
-	char path[PATH_MAX];
-
-	tmptree_path(t->root, rel, path, sizeof(path));
-	assert_int_equal(symlink(target, path), 0);
-}
-
 /* Give process pid of the tree the name comm (as /proc/PID/comm holds it) and the fd link. */
 static void
 put_fd(const struct tmptree *t, int pid, const char *comm, int fd, const char *link)
@@ -94,7 +84,7 @@ put_fd(const struct tmptree *t, int pid, const char *comm, int fd, const char *l
 	(void)snprintf(rel, sizeof(rel), "%d/comm", pid);
 	tmptree_put(t->root, rel, comm);
 	(void)snprintf(rel, sizeof(rel), "%d/fd/%d", pid, fd);
-	put_link(t, rel, link);
+	tmptree_link(t->root, rel, link);
 }
 
 /*
@@ -117,7 +107,7 @@ test_owners_tree(void **state)
 	put_fd(t, 20, "y\n", 5, "socket:[]");
 	put_fd(t, 10, "z\n", 6, "socket:[99999999999]");
 	tmptree_mkdirs(t->root, "70");		/* exited between readdir and open: no fd */
-	put_link(t, "self", "100");
+	tmptree_link(t->root, "self", "100");
 
 	assert_int_equal(kt_sock_owners(t->root, socks, 3, &not_seen), 0);
 	assert_int_equal(socks[0].pid, 50);

@@ -129,6 +129,26 @@ tmptree_put(const char *root, const char *rel, const char *s)
 	tmptree_write(path, s, strlen(s));
 }
 
+/* Make rel below root a symbolic link to target, as a bind mount or /proc's links lead on. */
+void
+tmptree_link(const char *root, const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	tmptree_path(root, rel, path, sizeof(path));
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* Make rel below root a FIFO: a file whose open for reading would block. */
+void
+tmptree_fifo(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	tmptree_path(root, rel, path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0644), 0);
+}
+
 /*
  * Take CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the effective set, when they are there,
  * so that a directory of mode 0 is closed to a root test too, as /proc closes a hardened

@@ -24,6 +24,8 @@ void tmptree_path(const char *root, const char *rel, char *buf, size_t len);
 void tmptree_mkdirs(const char *root, const char *rel);
 void tmptree_write(const char *path, const void *buf, size_t len);
 void tmptree_put(const char *root, const char *rel, const char *s);
+void tmptree_link(const char *root, const char *rel, const char *target);
+void tmptree_fifo(const char *root, const char *rel);
 
 int tmptree_dac_drop(struct tmptree_caps *saved);
 void tmptree_dac_restore(const struct tmptree_caps *saved);
