@@ -119,6 +119,7 @@ read_proc_file(int procfd, const char *pid, const char *what, char *buf, size_t 
 
 	if (snprintf(path, sizeof(path), "%s/%s", pid, what) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
+	buf[0] = '\0';		/* what a process that has just exited leaves: nothing */
 	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
@@ -180,7 +181,8 @@ add_proc(struct owners *o, int procfd, const char *name, int pid)
  * and note it as their owner unless a lower pid holds them too. A process that has exited is
  * skipped; one whose files may not be read is counted in not_seen, unless it is a kernel
  * thread: its fd directory may be closed (another user's), or open while each link in it is
- * refused (the ptrace access check, which root too can fail). Returns 0 or -ENOMEM.
+ * refused (the ptrace access check, which root too can fail). Returns 0 or a negative errno
+ * (-ENOMEM).
  */
 static int
 scan_fds(struct owners *o, int procfd, const char *name, int pid)
@@ -200,8 +202,10 @@ scan_fds(struct owners *o, int procfd, const char *name, int pid)
 	}
 	d = fdopendir(fd);
 	if (!d) {
+		/* fdopendir() begins with fstat(), which says ENOENT once the process is gone. */
+		r = errno == ENOENT || errno == ESRCH ? 0 : -errno;
 		(void)close(fd);
-		return -ENOMEM;
+		return r;
 	}
 	while ((de = readdir(d))) {
 		unsigned int inode;

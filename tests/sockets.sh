@@ -358,6 +358,27 @@ jq_true '[.summary.processes[] | select(.pid == '"$a"') | .comm] == ["\u001b]0;p
 jq_true '[.summary.processes[] | select(.pid == '"$b"') | .comm] == ["\ufffd" * 15]'
 jq_true '[.connections[] | select(.pid == '"$a"') | .comm] | unique == ["\u001b]0;pwned\u0007"]'
 
+ts "a process that exits while its files are read is passed over, not an error"
+start_peer "$tmp/p" -- on off
+# fdopendir() of PID/fd begins with fstat(), which says ENOENT once the process is gone.
+strace -f -o /dev/null -P "/proc/$pid/fd" -e trace=newfstatat,fstat \
+    -e inject=newfstatat,fstat:error=ENOENT "$bin" sockets >"$out" 2>"$err"
+got=$?
+[ "$got" -eq 0 ] || fail "sockets exited $got when a process went away mid-scan"
+err_empty
+[ "$(grep -c "^ESTABLISHED .* -\$" "$out")" -eq 4 ] || fail "not the peer's 4 connections"
+
+ts "a process whose name cannot be read shows none, never stray bytes"
+start_peer "$tmp/p" -- on off
+# The name is read relative to /proc: the path strace sees is PID/comm.
+(cd /proc && strace -f -o /dev/null -P "$pid/comm" -e trace=openat \
+    -e inject=openat:error=ENOENT "$bin" sockets) >"$out" 2>"$err"
+got=$?
+[ "$got" -eq 0 ] || fail "sockets exited $got when a name could not be read"
+row "^ESTABLISHED .* $pid/?\$"
+if LC_ALL=C grep -q '[[:cntrl:]]' "$out"; then fail "a control byte reached stdout"; fi
+if LC_ALL=C grep -q "$pid/[^ ]" "$out"; then fail "a name was made up: $(grep "$pid/" "$out")"; fi
+
 ts "bad options are usage errors"
 for bad in 0 65536 -1 abc 80x "" " 80" "80 " 080 +80 0x50; do
 	run 2 sockets --port "$bad"
