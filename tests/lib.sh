@@ -90,6 +90,11 @@ out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
 err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
 out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }
 out_empty() { [ ! -s "$out" ] || fail "stdout is not empty"; }
+# traced STRACE-ARGS...: strace -f, its trace thrown away, with LeakSanitizer off in the traced
+# ka-tune (an ASan build): LeakSanitizer cannot run under ptrace.
+no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
+
 err_is() { [ "$(cat "$err")" = "$1" ] || fail "stderr is not: $1"; }
 err_empty() { [ ! -s "$err" ] || fail "stderr is not empty"; }
 

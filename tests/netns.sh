@@ -200,7 +200,6 @@ when_time_is() {
 
 # slow_set OUT ERR ARGS...: ka-tune set ARGS in the background, its second write (intvl's)
 # held up 1 s by strace; $slow is its pid. LeakSanitizer cannot work under ptrace.
-no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 slow_set() {
 	o=$1
 	e=$2

@@ -21,8 +21,6 @@ no_temp_files() {
 }
 # traced ARGS...: run ARGS under strace, for fault injection. LeakSanitizer cannot work under
 # ptrace and would add its own complaint to stderr, so it is off there (no effect elsewhere).
-no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
 # stamp FILE: its inode and modification time, to the nanosecond.
 stamp() { stat -c '%i %y' "$1"; }
 

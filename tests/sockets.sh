@@ -361,7 +361,7 @@ jq_true '[.connections[] | select(.pid == '"$a"') | .comm] | unique == ["\u001b]
 ts "a process that exits while its files are read is passed over, not an error"
 start_peer "$tmp/p" -- on off
 # fdopendir() of PID/fd begins with fstat(), which says ENOENT once the process is gone.
-strace -f -o /dev/null -P "/proc/$pid/fd" -e trace=newfstatat,fstat \
+traced -P "/proc/$pid/fd" -e trace=newfstatat,fstat \
     -e inject=newfstatat,fstat:error=ENOENT "$bin" sockets >"$out" 2>"$err"
 got=$?
 [ "$got" -eq 0 ] || fail "sockets exited $got when a process went away mid-scan"
@@ -371,7 +371,7 @@ err_empty
 ts "a process whose name cannot be read shows none, never stray bytes"
 start_peer "$tmp/p" -- on off
 # The name is read relative to /proc: the path strace sees is PID/comm.
-(cd /proc && strace -f -o /dev/null -P "$pid/comm" -e trace=openat \
+(cd /proc && traced -P "$pid/comm" -e trace=openat \
     -e inject=openat:error=ENOENT "$bin" sockets) >"$out" 2>"$err"
 got=$?
 [ "$got" -eq 0 ] || fail "sockets exited $got when a name could not be read"
