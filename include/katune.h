@@ -10,6 +10,9 @@
 #define KT_CONF_NAME	"90-ka-tune.conf"
 #define KT_CONF_PATH	KT_CONF_DIR "/" KT_CONF_NAME
 #define KT_NETNS_DIR	"/run/netns"
+#define KT_PROC_DIR	"/proc"
+/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
+#define KT_PID_MAX	4194304
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
 /* Longest wait for the lock on the sysctl.d directory, in seconds. */
@@ -59,20 +62,42 @@ struct kt_values {
 	int val[KT_NKEYS];
 };
 
-/* What went wrong in kt_apply(), filled in whenever it fails after the first write began. */
+/* The step of kt_set() that failed. */
+enum kt_stage {
+	KT_STAGE_LOCK,		/* taking the lock: nothing was read or written */
+	KT_STAGE_READ,		/* reading the old values: nothing was written */
+	KT_STAGE_WRITE,		/* writing: what was written before has been put back, or not */
+};
+
+/* What went wrong in kt_set(), filled in whenever it fails after judging the values. */
 struct kt_failure {
-	enum kt_key key;	/* the key whose write failed */
+	enum kt_stage stage;
+	enum kt_key key;	/* the key whose lock, read or write failed */
 	int err;		/* why, as a negative errno */
 	unsigned int restored;	/* keys written before the failure and restored since */
 	unsigned int unrestored; /* keys written before the failure that could not be restored */
 	int restore_err;	/* why the first of those could not be restored, or 0 */
 };
 
+/* Room for a name in KT_NETNS_DIR, NUL included (NAME_MAX + 1). */
+#define KT_NETNS_NAME_LEN	256
+
 /* A network namespace found by kt_netns_list(). */
 struct kt_netns {
 	unsigned long long dev, ino;	/* its identity: nsfs device and inode */
-	char name[256];			/* its first name in KT_NETNS_DIR, or "" */
+	char name[KT_NETNS_NAME_LEN];	/* its first name in the netns directory, or "" */
 	long pid;			/* the lowest pid of a process in it, or 0 */
+};
+
+/*
+ * The processes kt_netns_list() was not allowed to look at (/proc/PID/ns/net gave EACCES or
+ * EPERM): another user's, to a caller without CAP_SYS_PTRACE; and, even to root, one with
+ * capabilities the caller lacks, or hardened in another way the kernel's ptrace access check
+ * knows. Their namespaces may be missing from the list.
+ */
+struct kt_netns_unseen {
+	unsigned int n;		/* how many */
+	long pid;		/* the lowest pid among them, or 0 */
 };
 
 /* The sysctl loaders whose boot behaviour kt_boot_read() models. */
@@ -251,12 +276,6 @@ struct kt_sock {
 	char comm[KT_COMM_LEN];		/* that process's name, or "" */
 };
 
-/* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */
-struct kt_sock_buf {
-	struct kt_sock *socks;
-	size_t n, cap;
-};
-
 /* The connections of one process, or (pid 0) those of one user whose process was not seen. */
 struct kt_sock_group {
 	int pid;
@@ -284,12 +303,37 @@ int kt_format_duration(long long secs, char *buf, size_t len);
 int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
 
 /* kt_proc.c */
+/*
+ * Read the one integer a /proc/sys file holds. Returns 0 and sets *ret_val, or a negative errno:
+ * -ENOENT no such file, -EACCES, -EIO, -EBADMSG when it does not hold an int.
+ */
 int kt_read_int(const char *path, int *ret_val);
+/*
+ * Read the value of a key from the kernel: root is KT_PROC_ROOT, or a tree laid out like it.
+ * Values the kernel holds outside the accepted range are returned as they are. Returns 0 and
+ * sets *ret_val, or an error of kt_read_int(); -ENOENT means the kernel or network namespace
+ * lacks the key.
+ */
 int kt_read(const char *root, enum kt_key key, int *ret_val);
+/*
+ * Write a value to a key, unjudged: the kernel takes what it takes. Returns 0, or a negative
+ * errno: -ENOENT no such key, -EACCES not root, -EROFS read-only /proc/sys (a container),
+ * -EINVAL the kernel refused the value, -EIO.
+ */
 int kt_write(const char *root, enum kt_key key, int val);
-int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
-    struct kt_failure *ret_fail);
-const char *kt_strerror(int err);
+/*
+ * Set the keys in want->mask to want's values as one transaction, all or nothing, that
+ * concurrent kt_set() calls on the same keys take turns at: an exclusive flock on the file of
+ * KT_TIME (in /proc/sys, one per network namespace), held while the old values are read, the
+ * changed ones written, and, when a write fails, those already written put back. The lock is
+ * waited for at most timeout_ms. Values already in place are not written, so setting them needs
+ * no right to write. Returns 0 and sets *ret_old to the values before (of want->mask's keys);
+ * -ERANGE when a wanted value is outside its range (nothing done, nothing set); or, with
+ * *ret_fail saying which stage and key failed and what was put back: -ETIMEDOUT (the lock is
+ * held), an error of kt_read() or of kt_write(). After a write failure *ret_old is set too.
+ */
+int kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
+    struct kt_values *ret_old, struct kt_failure *ret_fail);
 
 /*
  * kt_persist.c: write the keys to a sysctl.d file, as one transaction.
@@ -310,13 +354,51 @@ int kt_persist(const struct kt_persist_req *req, struct kt_persist_result *ret,
 void kt_persist_free(struct kt_persist_result *r);
 
 /* kt_netns.c */
+/*
+ * Open a network namespace given as ip(8) does: a NAME made by `ip netns add` (a file in
+ * KT_NETNS_DIR), or, when kt_netns_is_path(spec), the path of a namespace file
+ * (/proc/PID/ns/net, a bind-mounted nsfs file). No other file is opened for reading, so a FIFO
+ * or a device in its place neither blocks nor is acted on. Returns 0 and sets *ret_fd (the
+ * caller's to close; O_CLOEXEC), or: -ENOENT no such name or path, -ENOTNAM some other file (a
+ * namespace of another type included), -EINVAL an empty or dot name, -ENAMETOOLONG, -EACCES a
+ * directory on the way may not be searched, or another negative errno.
+ */
 int kt_netns_open(const char *spec, int *ret_fd);
+/* Whether spec is a path (it holds a '/'), not a NAME: how kt_netns_open() reads it. */
+int kt_netns_is_path(const char *spec);
+/*
+ * Open the network namespace of process pid, /proc/PID/ns/net, as kt_netns_open() opens a path.
+ * Returns 0 and sets *ret_fd (to close), or -ESRCH (no such process, or pid <= 0), -EACCES (the
+ * caller may not look at that process: another user's, or hardened), or another negative errno.
+ */
 int kt_netns_open_pid(long pid, int *ret_fd);
+/*
+ * Make the calling thread use the network namespace fd refers to (from kt_netns_open*()); from
+ * then on /proc/sys/net shows that namespace's keys. Returns 0, or -EPERM when not allowed
+ * (needs CAP_SYS_ADMIN over the namespace), or another negative errno from setns(2).
+ */
 int kt_netns_enter(int fd);
-int kt_netns_list(struct kt_netns **ret_list, size_t *ret_n, unsigned int *ret_unseen);
-int kt_netns_reopen(const struct kt_netns *ns, int *ret_fd);
+/*
+ * List the distinct network namespaces: those named in netns_dir (KT_NETNS_DIR) and those of the
+ * processes in proc_dir (KT_PROC_DIR), ordered by inode; a temp tree laid out alike serves tests.
+ * Returns 0 and sets *ret_list (an array the caller frees; NULL when *ret_n is 0), *ret_n and
+ * *ret_unseen (the processes not looked at), or a negative errno: -ENOMEM, or why a directory
+ * could not be read (a missing netns_dir is no error: no namespace has a name).
+ */
+int kt_netns_list(const char *netns_dir, const char *proc_dir, struct kt_netns **ret_list,
+    size_t *ret_n, struct kt_netns_unseen *ret_unseen);
+/*
+ * Open a listed namespace again, by its name or else its pid below the same two directories,
+ * and check it is still the same one (a pid may have exited and been reused). Returns 0 and sets
+ * *ret_fd (to close), -ESRCH when it is gone, or an error of kt_netns_open().
+ */
+int kt_netns_reopen(const char *netns_dir, const char *proc_dir, const struct kt_netns *ns,
+    int *ret_fd);
+/*
+ * Tell whether the calling thread is in the listed namespace now. Returns 1 or 0, or a negative
+ * errno when its own namespace cannot be looked at.
+ */
 int kt_netns_is_current(const struct kt_netns *ns);
-const char *kt_netns_strerror(int err);
 
 /*
  * kt_boot.c: the boot model. kt_boot_read() works out what a loader sets the keys to at boot
@@ -356,16 +438,46 @@ long long kt_idle_margin(long long idle);
 int kt_behind_check(const struct kt_values *v, long long idle);
 int kt_suggest(long long idle, long long detect, struct kt_values *ret);
 
-/* kt_sock.c */
+/* kt_sockdiag.c */
+/*
+ * List every TCP connection (IPv4 and IPv6, all states but LISTEN) of the network namespace the
+ * thread is in, asking the kernel through sock_diag as ss(8) does; callers without privileges
+ * see them all too. A kernel without IPv6 gives the IPv4 ones. Owners are not looked for (pid
+ * 0, comm ""): see kt_sock_owners(). Returns 0 and sets *ret_socks (an array the caller frees;
+ * NULL when *ret_n is 0) and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the kernel (module tcp_diag),
+ * -EPROTONOSUPPORT no sock_diag netlink at all, -EBADMSG an answer that could not be parsed,
+ * -ENOMEM, or the errno of a failed socket call.
+ */
 int kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n);
-int kt_sock_parse(const void *buf, size_t len, unsigned int seq, struct kt_sock_buf *into,
-    int *ret_done);
-enum kt_ka kt_sock_keepalive(int state, int timer);
-int kt_sock_owners(struct kt_sock *socks, size_t n, unsigned int *ret_not_seen);
+/* The name netstat(8) gives a TCP state, such as "ESTABLISHED"; "UNKNOWN" for any other number.
+ * A static string. */
+const char *kt_sock_state_name(int state);
+/* How a keepalive verdict is written: "on", "off", "unknown" or "n/a". A static string. */
+const char *kt_ka_name(enum kt_ka ka);
+
+/* kt_sockowner.c */
+/*
+ * Find the process holding each connection (the lowest pid, when several share it) through the
+ * open files of every process in proc_dir (KT_PROC_DIR, or a temp tree laid out like it), and
+ * fill in socks[].pid and .comm, the process's name as /proc/PID/comm gives it: any bytes but
+ * NUL, unescaped. Connections no process was seen holding get pid 0 and comm "". When no
+ * connection has an inode, proc_dir is not read. *ret_not_seen counts the processes whose files
+ * the caller may not read (another user's, without root): their connections show no process;
+ * kernel threads are not counted. Returns 0, or a negative errno (-ENOMEM, or why proc_dir
+ * could not be read); then socks and *ret_not_seen are untouched.
+ */
+int kt_sock_owners(const char *proc_dir, struct kt_sock *socks, size_t n,
+    unsigned int *ret_not_seen);
+
+/* kt_sockgroup.c */
+/*
+ * Group the connections keepalive applies to (on, off or unknown) by the process holding them,
+ * or by user for those whose process was not seen, and count them; the groups come with the
+ * most connections without keepalive first, then the most connections, then by pid (user
+ * groups last): the list an operator acts on. Returns 0 and sets *ret_groups (an array the
+ * caller frees, never NULL) and *ret_n, or -ENOMEM.
+ */
 int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
     size_t *ret_n);
-const char *kt_sock_state_name(int state);
-const char *kt_ka_name(enum kt_ka ka);
-const char *kt_sock_strerror(int err);
 
 #endif

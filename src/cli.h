@@ -58,7 +58,10 @@ extern struct cli_target cli_target;
 extern const struct cli_command *cli_running;
 int cli_help_all(void);
 int cli_help_command(const struct cli_command *cmd);
+
+/* cli_netns.c: entering another network namespace. */
 int cli_enter_target(void);
+int cli_enter_listed(const struct kt_netns *ns);
 
 /* cli_out.c: what the user reads. */
 #define CLI_VIS_LEN(n)	(4 * (size_t)(n) + 1)
@@ -104,6 +107,7 @@ enum cli_about {
 	CLI_ABOUT_NETNS_PATH,	/* a network namespace given as a path */
 	CLI_ABOUT_NETNS_ENTER,	/* entering a network namespace */
 	CLI_ABOUT_PROCESS,	/* a process given by pid */
+	CLI_ABOUT_PROCESS_AS_ROOT,	/* a process looked at by root, who can be refused too */
 	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
 };

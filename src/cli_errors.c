@@ -51,6 +51,8 @@ static const struct wording {
 	{ ESRCH, ANY, "no such process" },
 	{ EACCES, CLI_ABOUT_PROCESS, "permission denied (another user's process: looking at it "
 				     "needs root)" },
+	{ EACCES, CLI_ABOUT_PROCESS_AS_ROOT, "permission denied, even to root (a process the "
+					     "kernel keeps from inspection)" },
 
 	{ ENOENT, CLI_ABOUT_SOCKDIAG, "the kernel has no TCP sock_diag (CONFIG_INET_DIAG, module "
 				      "tcp_diag)" },

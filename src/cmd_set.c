@@ -1,4 +1,5 @@
 /* cmd_set.c: ka-tune set: change the values the kernel uses now, all or nothing. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -17,9 +18,9 @@ print_plan(const struct kt_values *old, const struct kt_values *want)
 	}
 }
 
-/* Explain a failed kt_apply(): which key, why, and what was put back (or could not be). */
+/* Explain a failed write: which key, why, and what was put back (or could not be). */
 static void
-report_failure(const struct kt_values *old, const struct kt_values *want,
+report_write_failure(const struct kt_values *old, const struct kt_values *want,
     const struct kt_failure *f)
 {
 	cli_error("%s: cannot set %d: %s", kt_key(f->key)->name, want->val[f->key],
@@ -35,6 +36,32 @@ report_failure(const struct kt_values *old, const struct kt_values *want,
 		cli_error("nothing was changed");
 }
 
+/* Explain a failed kt_set(), at whichever stage it failed. */
+static void
+report_failure(const struct kt_values *old, const struct kt_values *want,
+    const struct kt_failure *f)
+{
+	const char *name = kt_key(f->key)->name;
+
+	switch (f->stage) {
+	case KT_STAGE_LOCK:
+		if (f->err == -ETIMEDOUT)
+			cli_error("set: timed out after %d s waiting for the lock on %s (another "
+				  "ka-tune set in this network namespace, or a process holding flock "
+				  "on " KT_PROC_ROOT "/%s); nothing was changed", KT_LOCK_TIMEOUT,
+			    name, kt_key(f->key)->path);
+		else
+			cli_error("%s: cannot lock: %s", name, cli_strerror(f->err, CLI_ABOUT_KEY));
+		break;
+	case KT_STAGE_READ:
+		cli_error("%s: cannot read: %s", name, cli_strerror(f->err, CLI_ABOUT_KEY));
+		break;
+	case KT_STAGE_WRITE:
+		report_write_failure(old, want, f);
+		break;
+	}
+}
+
 static int
 run_set(int argc, char **argv)
 {
@@ -47,7 +74,7 @@ run_set(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kt_values want = { 0 }, old;
-	struct kt_failure fail = { .err = 0 };
+	struct kt_failure fail;
 	const char *arg[KT_NKEYS] = { NULL };
 	int c, r, dry_run = 0;
 
@@ -66,17 +93,17 @@ run_set(int argc, char **argv)
 	if ((r = cli_enter_target()) != EXIT_OK)
 		return r;
 
-	r = cli_read_kernel(want.mask, &old);
-	if (r != EXIT_OK)
-		return r;
 	if (dry_run) {
+		r = cli_read_kernel(want.mask, &old);
+		if (r != EXIT_OK)
+			return r;
 		print_plan(&old, &want);
 		fflush(stdout);		/* the plan first where both go to one file */
 		fputs("dry run: nothing written\n", stderr);
 		return EXIT_OK;
 	}
-	r = kt_apply(KT_PROC_ROOT, &old, &want, &fail);
-	if (r < 0 && fail.err == 0) {		/* refused before any write */
+	r = kt_set(KT_PROC_ROOT, &want, KT_LOCK_TIMEOUT * 1000, &old, &fail);
+	if (r == -ERANGE) {		/* refused before anything was done */
 		cli_error("set: %s", cli_strerror(r, CLI_ABOUT_KEY));
 		return EXIT_USAGE;
 	}

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/param.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -70,22 +72,11 @@ show_json(const struct kt_values *v)
 	puts("]}");
 }
 
-/* Enter namespace ns unless the thread is there already. Returns 0 or a negative errno. */
-static int
-enter_listed(const struct kt_netns *ns)
-{
-	int fd, r;
-
-	r = kt_netns_is_current(ns);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	r = kt_netns_reopen(ns, &fd);
-	if (r < 0)
-		return r;
-	r = kt_netns_enter(fd);
-	(void)close(fd);
-	return r;
-}
+/* A namespace show --all-netns lists, with the values read in it. */
+struct netns_row {
+	const struct kt_netns *ns;
+	struct kt_values v;
+};
 
 /*
  * Read the three values in namespace ns, saying on stderr what failed. A namespace that went
@@ -95,20 +86,22 @@ static int
 read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 {
 	struct kt_values v = { .mask = KT_ALL };
+	const char *name = ns->name[0] ? ns->name : "-";
 	int r;
 
-	r = enter_listed(ns);
+	r = cli_enter_listed(ns);
 	*gone = r == -ESRCH;
 	if (*gone)
 		return EXIT_OK;
 	if (r < 0) {
-		cli_error("netns %llu %s: cannot enter: %s", ns->ino, ns->name, cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
+		cli_error("netns %llu %s: cannot enter: %s", ns->ino, name,
+		    cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
 		return EXIT_FAIL;
 	}
 	for (int k = 0; k < KT_NKEYS; k++) {
 		r = kt_read(KT_PROC_ROOT, k, &v.val[k]);
 		if (r < 0) {
-			cli_error("netns %llu %s: %s: cannot read: %s", ns->ino, ns->name,
+			cli_error("netns %llu %s: %s: cannot read: %s", ns->ino, name,
 			    kt_key(k)->name, cli_strerror(r, CLI_ABOUT_KEY));
 			return EXIT_FAIL;
 		}
@@ -117,74 +110,176 @@ read_in_netns(const struct kt_netns *ns, struct kt_values *ret, int *gone)
 	return EXIT_OK;
 }
 
-/* One row of show --all-netns, as text or as a JSON object. */
-static void
-show_netns_row(const struct kt_netns *ns, const struct kt_values *v, enum format format,
-    int first)
+/*
+ * Read the values of every listed namespace into rows (room for n), skipping those gone and
+ * those that fail (said on stderr). Returns EXIT_OK, or EXIT_FAIL when any failed.
+ */
+static int
+read_all(const struct kt_netns *list, size_t n, struct netns_row *rows, size_t *ret_nrows)
 {
-	char pid[24] = "-";
+	size_t nrows = 0;
+	int ret = EXIT_OK;
 
-	if (format != FORMAT_JSON) {
-		if (ns->pid)
-			(void)snprintf(pid, sizeof(pid), "%ld", ns->pid);
-		printf("%-12llu %-16s %-8s %6d %6d %6d\n", ns->ino, ns->name[0] ? ns->name : "-",
-		    pid, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES]);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		int gone;
+
+		if (read_in_netns(&list[i], &rows[nrows].v, &gone) != EXIT_OK)
+			ret = EXIT_FAIL;
+		else if (!gone)
+			rows[nrows++].ns = &list[i];
 	}
-	printf("%s{\"netns\": %llu, \"name\": ", first ? "" : ",\n ", ns->ino);
-	if (ns->name[0])
-		cli_json_string(ns->name);
-	else
-		fputs("null", stdout);
-	if (ns->pid)
-		printf(", \"pid\": %ld", ns->pid);
-	else
-		fputs(", \"pid\": null", stdout);
-	printf(", \"%s\": %d, \"%s\": %d, \"%s\": %d}", kt_key(KT_TIME)->short_name, v->val[KT_TIME],
-	    kt_key(KT_INTVL)->short_name, v->val[KT_INTVL], kt_key(KT_PROBES)->short_name, v->val[KT_PROBES]);
+	*ret_nrows = nrows;
+	return ret;
+}
+
+/* The columns of show --all-netns: NETNS NAME PID, then one a key. */
+enum { COL_INO, COL_NAME, COL_PID, COL_KEY, NCOLS = COL_KEY + KT_NKEYS };
+
+/* The fields of one row of the text table, a name escaped for a terminal. */
+struct text_row {
+	char ino[24], pid[24], val[KT_NKEYS][KT_VALUE_LEN];
+	char name[CLI_VIS_LEN(KT_NETNS_NAME_LEN)];
+};
+
+static void
+text_fields(const struct netns_row *row, struct text_row *t)
+{
+	const struct kt_netns *ns = row->ns;
+
+	(void)snprintf(t->ino, sizeof(t->ino), "%llu", ns->ino);
+	(void)cli_vis(ns->name[0] ? ns->name : "-", t->name, sizeof(t->name));
+	(void)snprintf(t->pid, sizeof(t->pid), ns->pid ? "%ld" : "-", ns->pid);
+	for (int k = 0; k < KT_NKEYS; k++)
+		(void)snprintf(t->val[k], sizeof(t->val[k]), "%d", row->v.val[k]);
+}
+
+/* Print a line of the table: text columns left-aligned, numbers right-aligned. */
+static void
+text_line(const int width[NCOLS], const char *const field[NCOLS])
+{
+	printf("%-*s %-*s %-*s", width[COL_INO], field[COL_INO], width[COL_NAME], field[COL_NAME],
+	    width[COL_PID], field[COL_PID]);
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf(" %*s", width[COL_KEY + k], field[COL_KEY + k]);
+	putchar('\n');
+}
+
+/*
+ * The text table. Each column is as wide as its widest field (at least as wide as ka-tune(8)
+ * shows it), so that a long name, a large pid or a value the kernel took but ka-tune would
+ * not (-2147483648) keeps the columns in line.
+ */
+static void
+show_all_text(const struct netns_row *rows, size_t nrows)
+{
+	static const char *const head[NCOLS] = { "NETNS", "NAME", "PID", "TIME", "INTVL",
+		"PROBES" };
+	int width[NCOLS] = { 12, 16, 8, 6, 6, 6 };
+	struct text_row t;
+	const char *field[NCOLS];
+
+	for (size_t i = 0; i < nrows; i++) {
+		text_fields(&rows[i], &t);
+		width[COL_INO] = MAX(width[COL_INO], (int)strlen(t.ino));
+		width[COL_NAME] = MAX(width[COL_NAME], (int)strlen(t.name));
+		width[COL_PID] = MAX(width[COL_PID], (int)strlen(t.pid));
+		for (int k = 0; k < KT_NKEYS; k++)
+			width[COL_KEY + k] = MAX(width[COL_KEY + k], (int)strlen(t.val[k]));
+	}
+	text_line(width, head);
+	for (size_t i = 0; i < nrows; i++) {
+		text_fields(&rows[i], &t);
+		field[COL_INO] = t.ino;
+		field[COL_NAME] = t.name;
+		field[COL_PID] = t.pid;
+		for (int k = 0; k < KT_NKEYS; k++)
+			field[COL_KEY + k] = t.val[k];
+		text_line(width, field);
+	}
+}
+
+/* The JSON array: one object a namespace, one a line. */
+static void
+show_all_json(const struct netns_row *rows, size_t nrows)
+{
+	putchar('[');
+	for (size_t i = 0; i < nrows; i++) {
+		const struct kt_netns *ns = rows[i].ns;
+
+		printf("%s{\"netns\": %llu, \"name\": ", i ? ",\n " : "", ns->ino);
+		if (ns->name[0])
+			cli_json_string(ns->name);
+		else
+			fputs("null", stdout);
+		if (ns->pid)
+			printf(", \"pid\": %ld", ns->pid);
+		else
+			fputs(", \"pid\": null", stdout);
+		for (int k = 0; k < KT_NKEYS; k++)
+			printf(", \"%s\": %d", kt_key(k)->short_name, rows[i].v.val[k]);
+		putchar('}');
+	}
+	puts("]");
+}
+
+/*
+ * Say which processes' namespaces were not looked at. Without root, other users' processes
+ * are hidden as ka-tune(8) says, and that is no failure. Root is refused only by a process
+ * the kernel's ptrace access check keeps even from root (one with capabilities ka-tune lacks,
+ * or in a user namespace it has no rights in): its namespace may be missing from the list,
+ * so that is said as it is, naming a pid, and the exit status is 1. Returns the exit status.
+ */
+static int
+report_unseen(const struct kt_netns_unseen *u)
+{
+	if (u->n == 0)
+		return EXIT_OK;
+	if (geteuid() != 0) {
+		cli_error("not looked at: the namespaces of %u process%s of other users (needs root)",
+		    u->n, u->n == 1 ? "" : "es");
+		return EXIT_OK;
+	}
+	cli_error("not looked at: the network namespace of pid %ld%s: %s; the list may lack it",
+	    u->pid, u->n == 1 ? "" : " and of other processes",
+	    cli_strerror(-EACCES, CLI_ABOUT_PROCESS_AS_ROOT));
+	return EXIT_FAIL;
 }
 
 /*
  * show --all-netns: one row a network namespace (named ones and those of processes). A
- * namespace whose values cannot be read is reported and makes the exit status 1.
+ * namespace whose values cannot be read, or that root may not look at, is reported on stderr
+ * and makes the exit status 1; the others are listed all the same.
  */
 static int
 show_all(enum format format)
 {
+	struct kt_netns_unseen unseen;
+	struct netns_row *rows;
 	struct kt_netns *list;
-	unsigned int unseen;
-	size_t n;
-	int r, ret = EXIT_OK, first = 1;
+	size_t n, nrows;
+	int r, ret;
 
-	r = kt_netns_list(&list, &n, &unseen);
+	r = kt_netns_list(KT_NETNS_DIR, KT_PROC_DIR, &list, &n, &unseen);
 	if (r < 0) {
-		cli_error("cannot list network namespaces: %s", cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
+		cli_error("cannot list the network namespaces: %s",
+		    cli_strerror(r, CLI_ABOUT_FILE_READ));
 		return EXIT_FAIL;
 	}
-	if (format == FORMAT_JSON)
-		putchar('[');
-	else
-		printf("%-12s %-16s %-8s %6s %6s %6s\n", "NETNS", "NAME", "PID", "TIME", "INTVL",
-		    "PROBES");
-	for (size_t i = 0; i < n; i++) {
-		struct kt_values v;
-		int gone;
-
-		if (read_in_netns(&list[i], &v, &gone) != EXIT_OK) {
-			ret = EXIT_FAIL;
-			continue;
-		}
-		if (gone)
-			continue;
-		show_netns_row(&list[i], &v, format, first);
-		first = 0;
+	rows = reallocarray(NULL, n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		free(list);
+		cli_error("cannot list the network namespaces: %s", strerror(ENOMEM));
+		return EXIT_FAIL;
 	}
+	ret = read_all(list, n, rows, &nrows);
 	if (format == FORMAT_JSON)
-		puts("]");
+		show_all_json(rows, nrows);
+	else
+		show_all_text(rows, nrows);
+	if (report_unseen(&unseen) != EXIT_OK)
+		ret = EXIT_FAIL;
+	free(rows);
 	free(list);
-	if (unseen)
-		cli_error("not looked at: the namespaces of %u process%s of other users (needs root)",
-		    unseen, unseen == 1 ? "" : "es");
 	return ret;
 }
 

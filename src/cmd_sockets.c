@@ -1,9 +1,12 @@
 /* cmd_sockets.c: ka-tune sockets: which TCP connections use keepalive, grouped by process. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -15,8 +18,11 @@ struct filter {
 
 /* Room for "[IPv6 address]:port", NUL included. */
 #define ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
-/* Room for "pid/comm", NUL included. */
-#define PROCESS_LEN	(12 + KT_COMM_LEN)
+/* Room for "pid/comm", comm escaped, NUL included. */
+#define PROCESS_LEN	(12 + CLI_VIS_LEN(KT_COMM_LEN))
+/* The narrowest LOCAL and REMOTE columns, and PROCESS in the summary, as ka-tune(8) shows them. */
+#define ENDPOINT_WIDTH	22
+#define PROCESS_WIDTH	24
 
 /* Keep the connections the filter selects, in order, at the start of socks. Returns how many. */
 static size_t
@@ -75,23 +81,103 @@ format_endpoint(const struct kt_sock *s, const unsigned char *addr, unsigned int
 	(void)snprintf(buf, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
-/* Write "pid/comm" for the text output, a byte a terminal would act on shown as '?'. */
+/* Write "pid/comm" for the text output, the name escaped as every name is. */
 static void
 format_process(int pid, const char *comm, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, comm[0] ? "%d/%s" : "%d", pid, comm);
+	char vis[CLI_VIS_LEN(KT_COMM_LEN)];
 
-	for (int i = 0; i < n && (size_t)i < len && buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			buf[i] = '?';
+	if (comm[0])
+		(void)snprintf(buf, len, "%d/%s", pid, cli_vis(comm, vis, sizeof(vis)));
+	else
+		(void)snprintf(buf, len, "%d", pid);
 }
 
-/* One row of the text output. */
-static void
-print_row(const struct kt_sock *s)
+/*
+ * How wide the LOCAL and REMOTE columns must be to keep every row in line: ENDPOINT_WIDTH, or
+ * the longest endpoint. An IPv4 one ("255.255.255.255:65535") always fits, so only the IPv6
+ * ones are written out to be measured: a busy host has tens of thousands of the others.
+ */
+static int
+endpoint_width(const struct kt_sock *socks, size_t n)
 {
-	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], proc[PROCESS_LEN] = "-";
+	char buf[ENDPOINT_LEN];
+	int width = ENDPOINT_WIDTH;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kt_sock *s = &socks[i];
+
+		if (s->family != AF_INET6)
+			continue;
+		format_endpoint(s, s->local, s->lport, buf, sizeof(buf));
+		width = MAX(width, (int)strlen(buf));
+		format_endpoint(s, s->remote, s->rport, buf, sizeof(buf));
+		width = MAX(width, (int)strlen(buf));
+	}
+	return width;
+}
+
+/*
+ * The PROCESS field of each process holding a listed connection, escaped once a process rather
+ * than once a connection: escaping costs more than all the rest of a row, and a busy host has
+ * thousands of connections a process. Sorted by pid.
+ */
+struct label {
+	int pid;
+	char text[PROCESS_LEN];
+};
+
+/* Which connection to take a process's name from: the first of its pid, once sorted. */
+struct holder {
+	int pid;
+	unsigned int sock;
+};
+
+/* Order labels, or holders, by the pid each starts with (a bare pid, as a key to look for). */
+static int
+by_pid(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Make the labels of the processes holding socks. Returns them (to free), or NULL on ENOMEM. */
+static struct label *
+make_labels(const struct kt_sock *socks, size_t n, size_t *ret_n)
+{
+	struct holder *h = reallocarray(NULL, n ? n : 1, sizeof(*h));
+	struct label *labels = NULL;
+	size_t nh = 0, nl = 0;
+
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (socks[i].pid)
+			h[nh++] = (struct holder){ socks[i].pid, (unsigned int)i };
+	qsort(h, nh, sizeof(*h), by_pid);
+	for (size_t i = 0; i < nh; i++)
+		if (i == 0 || h[i].pid != h[i - 1].pid)
+			h[nl++] = h[i];
+	labels = reallocarray(NULL, nl ? nl : 1, sizeof(*labels));
+	for (size_t i = 0; labels && i < nl; i++) {
+		const struct kt_sock *s = &socks[h[i].sock];
+
+		labels[i].pid = s->pid;
+		format_process(s->pid, s->comm, labels[i].text, sizeof(labels[i].text));
+	}
+	free(h);
+	*ret_n = nl;
+	return labels;
+}
+
+/* One row of the text output, its endpoints in columns width wide. */
+static void
+print_row(const struct kt_sock *s, int width, const struct label *labels, size_t nlabels)
+{
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 	char next[16] = "-", probes[12] = "-";
+	const struct label *l;
 
 	format_endpoint(s, s->local, s->lport, local, sizeof(local));
 	format_endpoint(s, s->remote, s->rport, remote, sizeof(remote));
@@ -100,42 +186,70 @@ print_row(const struct kt_sock *s)
 		    s->next_ms % 1000 / 100);
 		(void)snprintf(probes, sizeof(probes), "%u", s->probes);
 	}
-	if (s->pid)
-		format_process(s->pid, s->comm, proc, sizeof(proc));
-	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), local, remote,
-	    kt_ka_name(s->ka), next, probes, proc);
+	l = s->pid ? bsearch(&s->pid, labels, nlabels, sizeof(*labels), by_pid) : NULL;
+	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", kt_sock_state_name(s->state), width, local,
+	    width, remote, kt_ka_name(s->ka), next, probes, l ? l->text : "-");
 }
 
-/* The text output: a row a connection, the counts, then a row a process, neglect first. */
+/* Write the PROCESS field of a group: "pid/comm", or "- (uid N)" when no process was seen. */
 static void
+group_label(const struct kt_sock_group *g, char *buf, size_t len)
+{
+	if (g->pid)
+		format_process(g->pid, g->comm, buf, len);
+	else
+		(void)snprintf(buf, len, "- (uid %u)", g->uid);
+}
+
+/* The summary: a row a process (or user), neglect first, its first column as wide as needed. */
+static void
+print_groups(const struct kt_sock_group *groups, size_t ngroups)
+{
+	char proc[PROCESS_LEN];
+	int width = PROCESS_WIDTH;
+
+	for (size_t i = 0; i < ngroups; i++) {
+		group_label(&groups[i], proc, sizeof(proc));
+		width = MAX(width, (int)strlen(proc));
+	}
+	printf("%-*s %7s %9s %7s %7s\n", width, "PROCESS", "CONNS", "KEEPALIVE", "WITHOUT",
+	    "UNKNOWN");
+	for (size_t i = 0; i < ngroups; i++) {
+		const struct kt_sock_group *g = &groups[i];
+
+		group_label(g, proc, sizeof(proc));
+		printf("%-*s %7zu %9zu %7zu %7zu\n", width, proc, g->on + g->off + g->unknown,
+		    g->on, g->off, g->unknown);
+	}
+}
+
+/*
+ * The text output: a row a connection, the counts, then a row a process, neglect first.
+ * Returns 0, or -ENOMEM (then nothing is printed).
+ */
+static int
 print_text(const struct kt_sock *socks, size_t n, const struct kt_sock_group *groups,
     size_t ngroups)
 {
-	size_t count[KT_NKA] = { 0 };
+	size_t count[KT_NKA] = { 0 }, nlabels;
+	int width = endpoint_width(socks, n);
+	struct label *labels = make_labels(socks, n, &nlabels);
 
-	printf("%-11s %-22s %-22s %-9s %9s %6s %s\n", "STATE", "LOCAL", "REMOTE", "KEEPALIVE",
-	    "NEXT", "PROBES", "PROCESS");
+	if (!labels)
+		return -ENOMEM;
+	printf("%-11s %-*s %-*s %-9s %9s %6s %s\n", "STATE", width, "LOCAL", width, "REMOTE",
+	    "KEEPALIVE", "NEXT", "PROBES", "PROCESS");
 	for (size_t i = 0; i < n; i++) {
-		print_row(&socks[i]);
+		print_row(&socks[i], width, labels, nlabels);
 		count[socks[i].ka]++;
 	}
+	free(labels);
 	printf("\n%zu connection%s, %zu without keepalive (%zu with it, %zu unknown, "
 	       "%zu not applicable)\n", n, n == 1 ? "" : "s", count[KT_KA_OFF], count[KT_KA_ON],
 	    count[KT_KA_UNKNOWN], count[KT_KA_NA]);
-	if (ngroups == 0)
-		return;
-	printf("%-24s %7s %9s %7s %7s\n", "PROCESS", "CONNS", "KEEPALIVE", "WITHOUT", "UNKNOWN");
-	for (size_t i = 0; i < ngroups; i++) {
-		const struct kt_sock_group *g = &groups[i];
-		char proc[PROCESS_LEN];
-
-		if (g->pid)
-			format_process(g->pid, g->comm, proc, sizeof(proc));
-		else
-			(void)snprintf(proc, sizeof(proc), "- (uid %u)", g->uid);
-		printf("%-24s %7zu %9zu %7zu %7zu\n", proc, g->on + g->off + g->unknown, g->on,
-		    g->off, g->unknown);
-	}
+	if (ngroups > 0)
+		print_groups(groups, ngroups);
+	return 0;
 }
 
 /* The process fields of a JSON object: pid and comm, null when no process was seen. */
@@ -206,6 +320,25 @@ print_json(const struct kt_sock *socks, size_t n, const struct kt_sock_group *gr
 }
 
 /*
+ * Say whose open files could not be looked at: without root, other users' processes, as
+ * ka-tune(8) says; as root, processes the kernel keeps even from root (see show --all-netns).
+ * Neither makes the listing fail: their connections are listed, without a process.
+ */
+static void
+report_not_seen(unsigned int n)
+{
+	if (n == 0)
+		return;
+	if (geteuid() != 0)
+		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
+			  "root); the connections they hold show no process", n, n == 1 ? "" : "es");
+	else
+		cli_error("sockets: not seen: the open files of %u process%s: %s; the connections "
+			  "they hold show no process", n, n == 1 ? "" : "es",
+		    cli_strerror(-EACCES, CLI_ABOUT_PROCESS_AS_ROOT));
+}
+
+/*
  * List the connections the filter selects, with their owners, then the summary. Returns
  * EXIT_OK, or EXIT_FAIL when the kernel or /proc could not be read.
  */
@@ -224,7 +357,7 @@ list_sockets(const struct filter *f, int json)
 		return EXIT_FAIL;
 	}
 	n = select_socks(socks, n, f);
-	r = kt_sock_owners(socks, n, &not_seen);
+	r = kt_sock_owners(KT_PROC_DIR, socks, n, &not_seen);
 	if (r < 0) {
 		cli_error("sockets: cannot look for the processes holding them: %s",
 		    cli_strerror(r, CLI_ABOUT_SOCKDIAG));
@@ -235,14 +368,13 @@ list_sockets(const struct filter *f, int json)
 		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		goto out;
 	}
-	if (json)
+	if (json) {
 		print_json(socks, n, groups, ngroups, not_seen);
-	else
-		print_text(socks, n, groups, ngroups);
-	if (not_seen)
-		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
-			  "root); the connections they hold show no process", not_seen,
-		    not_seen == 1 ? "" : "es");
+	} else if ((r = print_text(socks, n, groups, ngroups)) < 0) {
+		cli_error("sockets: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
+		goto out;
+	}
+	report_not_seen(not_seen);
 	ret = EXIT_OK;
 out:
 	free(groups);

@@ -1,6 +1,6 @@
 /* kt_file.c: the file layer under persist: open the directory without following links an image
- * could plant, lock it, read the file, and replace, delete or mend it safely (a temp file, fsync,
- * rename, fsync of the directory), as systemd and Ansible write files. */
+ * could plant (kt_lock.c locks it), read the file, and replace, delete or mend it safely (a temp
+ * file, fsync, rename, fsync of the directory), as systemd and Ansible write files. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -10,10 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "katune.h"
@@ -135,45 +133,6 @@ kt_file_open_dir(const char *path, size_t root_len, int create, int *ret_fd, siz
 	}
 	*ret_fd = fd;
 	return 0;
-}
-
-/* How long kt_file_lock() sleeps between tries. */
-#define LOCK_PAUSE_MS	50
-
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/*
- * Take an exclusive lock that serialises ka-tune runs editing files in the directory dirfd
- * from kt_file_open_dir(): an flock on the directory itself, so no lock file is left behind.
- * It holds until dirfd is closed. Any user who may read the directory can hold such a lock too,
- * so the wait is bounded: at most timeout_ms milliseconds, trying again every LOCK_PAUSE_MS.
- * Returns 0, -ETIMEDOUT, or another negative errno.
- */
-int
-kt_file_lock(int dirfd, unsigned int timeout_ms)
-{
-	const struct timespec pause = { 0, LOCK_PAUSE_MS * 1000000L };
-	long long end = now_ms() + timeout_ms;
-
-	for (;;) {
-		if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK)
-			return -errno;
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-		(void)nanosleep(&pause, NULL);
-	}
 }
 
 /* Write all of buf to fd. Returns 0 or a negative errno. */

@@ -17,6 +17,59 @@ kt_c_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+/*
+ * The pid a /proc entry's name stands for: all decimal digits, 1 to KT_PID_MAX; else 0 (self,
+ * sys, a file...). kt_netns.c and kt_sockowner.c walk /proc alike.
+ */
+static inline long
+kt_entry_pid(const char *name)
+{
+	long v = 0;
+
+	if (*name == '\0')
+		return 0;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9')
+			return 0;
+		v = v * 10 + (*name - '0');
+		if (v > KT_PID_MAX)
+			return 0;
+	}
+	return v;
+}
+
+/* kt_lock.c */
+/*
+ * Take an exclusive flock(2) on fd, waiting at most timeout_ms milliseconds for whoever holds
+ * one. It lasts until fd is closed. Returns 0, -ETIMEDOUT, or another negative errno.
+ */
+int kt_lock_wait(int fd, unsigned int timeout_ms);
+
+/* kt_proc.c, shown to its tests */
+int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
+    struct kt_failure *ret_fail);
+
+/* kt_sockdiag.c, shown to its tests */
+
+/* Connections being collected by kt_sock_parse(): n of them in socks, room for cap. */
+struct kt_sock_buf {
+	struct kt_sock *socks;
+	size_t n, cap;
+};
+
+/*
+ * Parse one datagram of a sock_diag dump (len bytes at buf, aligned as recv() leaves it) and
+ * append its connections to into (whose socks the caller frees); messages of another sequence
+ * number than seq are skipped. Sets *ret_done when the datagram ends the dump. Returns 0, or a
+ * negative errno: the one the kernel reported, -EBADMSG for a malformed datagram, -ENOMEM;
+ * then into holds what it held and *ret_done is untouched.
+ */
+int kt_sock_parse(const void *buf, size_t len, unsigned int seq, struct kt_sock_buf *into,
+    int *ret_done);
+
+/* A connection's keepalive, judged from its TCP state and the timer sock_diag says is pending. */
+enum kt_ka kt_sock_keepalive(int state, int timer);
+
 /* kt_sysctld.c: the sysctl.d line grammar, in the dialect of each loader. */
 
 /* Reading a file's text line by line as a loader does (kt_sysctld_begin(), kt_sysctld_next()). */
@@ -88,7 +141,6 @@ int kt_edit_text(const char *text, size_t len, const struct kt_values *want, cha
 /* kt_file.c: the file layer under persist. */
 int kt_file_open_dir(const char *path, size_t root_len, int create, int *ret_fd,
     size_t *ret_stop);
-int kt_file_lock(int dirfd, unsigned int timeout_ms);
 int kt_file_load(int dirfd, const char *name, char **ret_text, size_t *ret_len,
     unsigned int *ret_mode);
 int kt_file_clean(int dirfd, const char *name);

@@ -10,35 +10,73 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
-/* Open path and check that it is a network namespace. Returns an fd, or a negative errno. */
+/* Reopen the file an O_PATH descriptor refers to, for reading: the same file, not the path. */
 static int
-open_netns(const char *path)
+reopen_path_fd(int pfd)
 {
-	int fd, type, r;
+	char self[32];
+	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	type = ioctl(fd, NS_GET_NSTYPE);
-	if (type == CLONE_NEWNET)
-		return fd;
-	r = type < 0 && errno != ENOTTY && errno != EINVAL ? -errno : -ENOTNAM;
-	(void)close(fd);
-	return r;
+	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
 }
 
 /*
- * Open a network namespace given as ip(8) does: a NAME made by `ip netns add` (a file in
- * KT_NETNS_DIR), or, when it holds a '/', the path of a namespace file (/proc/PID/ns/net, a
- * bind-mounted nsfs file). A name is never more than one path component.
- * Returns 0 and sets *ret_fd, or -ENOENT (no such namespace), -ENOTNAM (not a network
- * namespace), -EINVAL (an empty or dot name), -ENAMETOOLONG, -EACCES.
+ * Open path (relative to dirfd) and check that it is a network namespace. Nothing else is ever
+ * opened for reading, since opening a FIFO blocks and opening a device acts on it: path is opened
+ * with O_PATH, which does neither, and only a file of nsfs is then reopened for reading, through
+ * /proc/self/fd, which reaches the very file checked whatever happens to the path meanwhile. An
+ * O_PATH descriptor does not serve itself: ioctl(2) (NS_GET_NSTYPE) and setns(2) refuse one with
+ * EBADF, on Linux 6.18 as on the kernels before it. Returns an fd, or a negative errno: -ENOTNAM
+ * for any other file, a namespace of another type included.
  */
+static int
+open_netns_at(int dirfd, const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+	int pfd, fd, type;
+
+	pfd = openat(dirfd, path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0 || fstatfs(pfd, &sfs) < 0)
+		fd = -errno;
+	else if (!S_ISREG(st.st_mode) || sfs.f_type != NSFS_MAGIC)
+		fd = -ENOTNAM;
+	else
+		fd = reopen_path_fd(pfd);
+	(void)close(pfd);
+	if (fd < 0)
+		return fd;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type == CLONE_NEWNET)
+		return fd;
+	type = type < 0 && errno != ENOTTY && errno != EINVAL ? -errno : -ENOTNAM;
+	(void)close(fd);
+	return type;
+}
+
+/*
+ * Whether spec is a path (it holds a '/') rather than a name in KT_NETNS_DIR: the rule of
+ * ip(8), which kt_netns_open() follows too.
+ */
+int
+kt_netns_is_path(const char *spec)
+{
+	assert(spec);
+	return strchr(spec, '/') != NULL;
+}
+
 int
 kt_netns_open(const char *spec, int *ret_fd)
 {
@@ -48,15 +86,15 @@ kt_netns_open(const char *spec, int *ret_fd)
 	assert(spec);
 	assert(ret_fd);
 
-	if (strchr(spec, '/')) {
-		fd = open_netns(spec);
+	if (kt_netns_is_path(spec)) {
+		fd = open_netns_at(AT_FDCWD, spec);
 	} else {
 		if (*spec == '\0' || strcmp(spec, ".") == 0 || strcmp(spec, "..") == 0)
 			return -EINVAL;
 		if (strlen(spec) > NAME_MAX ||
 		    snprintf(path, sizeof(path), "%s/%s", KT_NETNS_DIR, spec) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
-		fd = open_netns(path);
+		fd = open_netns_at(AT_FDCWD, path);
 	}
 	if (fd < 0)
 		return fd;
@@ -64,35 +102,35 @@ kt_netns_open(const char *spec, int *ret_fd)
 	return 0;
 }
 
-/*
- * Open the network namespace of process pid (/proc/PID/ns/net). Returns 0 and sets *ret_fd, or
- * -ESRCH (no such process), -EACCES (not allowed to look), or another negative errno.
- */
+/* Open "PID/ns/net" below proc_dir. Returns an fd, or a negative errno (-ESRCH: no process). */
+static int
+open_pid_in(const char *proc_dir, long pid)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (pid <= 0)
+		return -ESRCH;
+	if (snprintf(path, sizeof(path), "%s/%ld/ns/net", proc_dir, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open_netns_at(AT_FDCWD, path);
+	return fd == -ENOENT ? -ESRCH : fd;
+}
+
 int
 kt_netns_open_pid(long pid, int *ret_fd)
 {
-	char path[64];
 	int fd;
 
 	assert(ret_fd);
 
-	if (pid <= 0)
-		return -ESRCH;
-	if (snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid) >= (int)sizeof(path))
-		return -ESRCH;
-	fd = open_netns(path);
-	if (fd == -ENOENT)
-		return -ESRCH;
+	fd = open_pid_in(KT_PROC_DIR, pid);
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;
 	return 0;
 }
 
-/*
- * Make the calling thread use the network namespace fd refers to; from then on /proc/sys/net
- * shows that namespace's keys. Returns 0, or -EPERM when not allowed (needs CAP_SYS_ADMIN).
- */
 int
 kt_netns_enter(int fd)
 {
@@ -101,40 +139,38 @@ kt_netns_enter(int fd)
 	return 0;
 }
 
-/* The namespace identity behind an fd or a path: nsfs device and inode. */
+/* Whether the listed namespace n is the one st identifies (nsfs device and inode). */
 static int
 same_ns(const struct kt_netns *n, const struct stat *st)
 {
 	return n->dev == st->st_dev && n->ino == st->st_ino;
 }
 
+/* The namespaces being listed, and the processes whose namespace could not be looked at. */
+struct listing {
+	struct kt_netns *list;
+	size_t n, cap;
+	struct kt_netns_unseen unseen;
+};
+
 /* Add the namespace st to the list (or find it there). Returns its entry, or NULL on ENOMEM. */
 static struct kt_netns *
-add_ns(struct kt_netns **list, size_t *n, size_t *cap, const struct stat *st)
+add_ns(struct listing *l, const struct stat *st)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (same_ns(&(*list)[i], st))
-			return &(*list)[i];
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct kt_netns *p = reallocarray(*list, ncap, sizeof(**list));
+	for (size_t i = 0; i < l->n; i++)
+		if (same_ns(&l->list[i], st))
+			return &l->list[i];
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct kt_netns *p = reallocarray(l->list, ncap, sizeof(*p));
 
 		if (!p)
 			return NULL;
-		*list = p;
-		*cap = ncap;
+		l->list = p;
+		l->cap = ncap;
 	}
-	(*list)[*n] = (struct kt_netns){ .dev = st->st_dev, .ino = st->st_ino };
-	return &(*list)[(*n)++];
-}
-
-/* Whether s is all decimal digits, as a /proc entry of a process is. */
-static int
-is_pid(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	return strspn(s, "0123456789") == strlen(s);
+	l->list[l->n] = (struct kt_netns){ .dev = st->st_dev, .ino = st->st_ino };
+	return &l->list[l->n++];
 }
 
 static int
@@ -147,11 +183,11 @@ by_inode(const void *a, const void *b)
 	return (x->dev > y->dev) - (x->dev < y->dev);
 }
 
-/* Add the namespaces named in KT_NETNS_DIR, each with its (first, by name) name. */
+/* Add the namespaces named in netns_dir, each with its (first, by name) name. */
 static int
-list_named(struct kt_netns **list, size_t *n, size_t *cap)
+list_named(struct listing *l, const char *netns_dir)
 {
-	DIR *d = opendir(KT_NETNS_DIR);
+	DIR *d = opendir(netns_dir);
 	struct dirent *de;
 
 	if (!d)
@@ -163,13 +199,14 @@ list_named(struct kt_netns **list, size_t *n, size_t *cap)
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(ns->name))
 			continue;
-		if (kt_netns_open(de->d_name, &fd) < 0)
-			continue;	/* gone, or a file with no namespace mounted on it */
+		fd = open_netns_at(dirfd(d), de->d_name);
+		if (fd < 0)
+			continue;	/* gone, or no namespace mounted on it */
 		r = fstat(fd, &st);
 		(void)close(fd);
 		if (r < 0)
 			continue;
-		ns = add_ns(list, n, cap, &st);
+		ns = add_ns(l, &st);
 		if (!ns) {
 			(void)closedir(d);
 			return -ENOMEM;
@@ -181,11 +218,20 @@ list_named(struct kt_netns **list, size_t *n, size_t *cap)
 	return 0;
 }
 
-/* Add the namespaces of running processes, each with its lowest pid; count those not seen. */
-static int
-list_pids(struct kt_netns **list, size_t *n, size_t *cap, unsigned int *unseen)
+/* Note that the namespace of process pid could not be looked at. */
+static void
+note_unseen(struct kt_netns_unseen *u, long pid)
 {
-	DIR *d = opendir("/proc");
+	u->n++;
+	if (u->pid == 0 || pid < u->pid)
+		u->pid = pid;
+}
+
+/* Add the namespaces of the processes in proc_dir, each with its lowest pid. */
+static int
+list_pids(struct listing *l, const char *proc_dir)
+{
+	DIR *d = opendir(proc_dir);
 	struct dirent *de;
 
 	if (!d)
@@ -194,19 +240,19 @@ list_pids(struct kt_netns **list, size_t *n, size_t *cap, unsigned int *unseen)
 		char path[NAME_MAX + 16];
 		struct kt_netns *ns;
 		struct stat st;
-		long pid;
+		long pid = kt_entry_pid(de->d_name);
 
-		if (!is_pid(de->d_name))
+		if (pid == 0)
 			continue;
-		pid = strtol(de->d_name, NULL, 10);
-		if (snprintf(path, sizeof(path), "%s/ns/net", de->d_name) >= (int)sizeof(path))
-			continue;
+		(void)snprintf(path, sizeof(path), "%s/ns/net", de->d_name);
 		if (fstatat(dirfd(d), path, &st, 0) < 0) {
 			if (errno == EACCES || errno == EPERM)
-				(*unseen)++;
-			continue;	/* EACCES: another user's; ENOENT: exited, or a kernel thread */
+				note_unseen(&l->unseen, pid);
+			continue;	/* ENOENT: exited, or a kernel thread */
 		}
-		ns = add_ns(list, n, cap, &st);
+		if (!S_ISREG(st.st_mode))
+			continue;
+		ns = add_ns(l, &st);
 		if (!ns) {
 			(void)closedir(d);
 			return -ENOMEM;
@@ -218,55 +264,56 @@ list_pids(struct kt_netns **list, size_t *n, size_t *cap, unsigned int *unseen)
 	return 0;
 }
 
-/*
- * List the distinct network namespaces on the machine: those named in KT_NETNS_DIR and those of
- * running processes, ordered by inode. *ret_unseen counts processes whose namespace the caller
- * may not look at (another user's, when not root). Returns 0 and sets *ret_list (to free) and
- * *ret_n, or a negative errno.
- */
 int
-kt_netns_list(struct kt_netns **ret_list, size_t *ret_n, unsigned int *ret_unseen)
+kt_netns_list(const char *netns_dir, const char *proc_dir, struct kt_netns **ret_list,
+    size_t *ret_n, struct kt_netns_unseen *ret_unseen)
 {
-	struct kt_netns *list = NULL;
-	size_t n = 0, cap = 0;
-	unsigned int unseen = 0;
+	struct listing l = { 0 };
 	int r;
 
+	assert(netns_dir);
+	assert(proc_dir);
 	assert(ret_list);
 	assert(ret_n);
 	assert(ret_unseen);
 
-	r = list_named(&list, &n, &cap);
+	r = list_named(&l, netns_dir);
 	if (r == 0)
-		r = list_pids(&list, &n, &cap, &unseen);
+		r = list_pids(&l, proc_dir);
 	if (r < 0) {
-		free(list);
+		free(l.list);
 		return r;
 	}
-	if (n > 1)
-		qsort(list, n, sizeof(*list), by_inode);
-	*ret_list = list;
-	*ret_n = n;
-	*ret_unseen = unseen;
+	if (l.n > 1)
+		qsort(l.list, l.n, sizeof(*l.list), by_inode);
+	*ret_list = l.list;
+	*ret_n = l.n;
+	*ret_unseen = l.unseen;
 	return 0;
 }
 
-/*
- * Open a listed namespace again, by its name or its pid, and check it is still the same one
- * (a pid may have exited and been reused). Returns 0 and sets *ret_fd, or -ESRCH when it is gone.
- */
 int
-kt_netns_reopen(const struct kt_netns *ns, int *ret_fd)
+kt_netns_reopen(const char *netns_dir, const char *proc_dir, const struct kt_netns *ns,
+    int *ret_fd)
 {
+	char path[PATH_MAX];
 	struct stat st;
-	int fd, r;
+	int fd;
 
+	assert(netns_dir);
+	assert(proc_dir);
 	assert(ns);
 	assert(ret_fd);
 
-	r = ns->name[0] ? kt_netns_open(ns->name, &fd) : kt_netns_open_pid(ns->pid, &fd);
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+	if (ns->name[0]) {
+		if (snprintf(path, sizeof(path), "%s/%s", netns_dir, ns->name) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		fd = open_netns_at(AT_FDCWD, path);
+	} else {
+		fd = open_pid_in(proc_dir, ns->pid);
+	}
+	if (fd < 0)
+		return fd == -ENOENT ? -ESRCH : fd;
 	if (fstat(fd, &st) < 0 || !same_ns(ns, &st)) {
 		(void)close(fd);
 		return -ESRCH;
@@ -275,10 +322,6 @@ kt_netns_reopen(const struct kt_netns *ns, int *ret_fd)
 	return 0;
 }
 
-/*
- * Tell whether the calling thread is in the listed namespace now. Returns 1 or 0, or a negative
- * errno when its own namespace cannot be looked at.
- */
 int
 kt_netns_is_current(const struct kt_netns *ns)
 {
@@ -289,26 +332,4 @@ kt_netns_is_current(const struct kt_netns *ns)
 	if (stat("/proc/thread-self/ns/net", &st) < 0)
 		return -errno;
 	return same_ns(ns, &st);
-}
-
-/* Explain an error of the kt_netns_* functions, for an operator. Static string. */
-const char *
-kt_netns_strerror(int err)
-{
-	switch (-err) {
-	case ENOENT:
-		return "no such network namespace (ip netns list shows the named ones)";
-	case ESRCH:
-		return "no such process";
-	case ENOTNAM:
-		return "not a network namespace";
-	case EPERM:
-		return "permission denied (entering a namespace needs root or CAP_SYS_ADMIN)";
-	case EACCES:
-		return "permission denied (another user's process: looking at it needs root)";
-	case EINVAL:
-		return "not a namespace name";
-	default:
-		return strerror(-err);
-	}
 }

@@ -57,7 +57,7 @@ open_dir(struct tx *tx)
 		tx->fail->stop = stop;
 		return failed(tx, KT_STEP_OPEN_DIR, r);
 	}
-	if (!dry && (r = kt_file_lock(tx->dirfd, req->lock_timeout_ms)) < 0)
+	if (!dry && (r = kt_lock_wait(tx->dirfd, req->lock_timeout_ms)) < 0)
 		return failed(tx, KT_STEP_LOCK, r);
 	return 0;
 }

@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /* Close fd, keeping the first error: a failed close after a write may be the write's failure. */
 static int
@@ -18,16 +18,28 @@ close_keep(int fd, int ret)
 	return ret;
 }
 
-/*
- * Read the one integer a /proc/sys file holds. Returns 0 and sets *ret_val, or a negative errno:
- * -ENOENT when there is no such file, -EACCES, -EIO, or -EBADMSG when it does not hold an int.
- */
-int
-kt_read_int(const char *path, int *ret_val)
+/* Read the one integer the file open at fd holds, from where fd stands (its start). */
+static int
+read_int_fd(int fd, int *ret_val)
 {
 	char buf[KT_VALUE_LEN + 2];
 	ssize_t n;
-	int fd, r = 0, v = 0;
+
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == sizeof(buf) - 1)	/* longer than any int the kernel prints */
+		return -EBADMSG;
+	buf[n] = '\0';
+	return kt_parse_kernel_int(buf, ret_val) < 0 ? -EBADMSG : 0;
+}
+
+int
+kt_read_int(const char *path, int *ret_val)
+{
+	int fd, r, v = 0;
 
 	assert(path);
 	assert(ret_val);
@@ -35,33 +47,12 @@ kt_read_int(const char *path, int *ret_val)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((size_t)n == sizeof(buf) - 1) {	/* longer than any int the kernel prints */
-		r = -EBADMSG;
-		goto out;
-	}
-	buf[n] = '\0';
-	if (kt_parse_kernel_int(buf, &v) < 0)
-		r = -EBADMSG;
-out:
-	r = close_keep(fd, r);
+	r = close_keep(fd, read_int_fd(fd, &v));
 	if (r == 0)
 		*ret_val = v;
 	return r;
 }
 
-/*
- * Read the value of a key from the kernel (root is KT_PROC_ROOT, or a tree laid out like it).
- * Values the kernel holds outside the accepted range are returned as they are.
- * Returns 0 and sets *ret_val, or a negative errno as kt_read_int() does; -ENOENT means the
- * kernel or network namespace lacks the key.
- */
 int
 kt_read(const char *root, enum kt_key key, int *ret_val)
 {
@@ -74,11 +65,6 @@ kt_read(const char *root, enum kt_key key, int *ret_val)
 	return kt_read_int(path, ret_val);
 }
 
-/*
- * Write a value to a key in the kernel. The value is not judged here: the kernel takes what it
- * takes. Returns 0, or a negative errno: -ENOENT (no such key), -EACCES (not root), -EROFS
- * (read-only /proc/sys), -EINVAL (the kernel refused the value), -EIO.
- */
 int
 kt_write(const char *root, enum kt_key key, int val)
 {
@@ -126,10 +112,10 @@ restore(const char *root, const struct kt_values *old, unsigned int mask, struct
 }
 
 /*
- * Set the keys in want->mask to want's values, all or nothing. old holds the values the kernel
- * has now (as read by kt_read); only keys whose value changes are written. When a write fails, the
- * keys already written are restored to their old values and *ret_fail says which key failed, why,
- * and what was restored; it is written only then.
+ * Set the keys in want->mask to want's values, all or nothing, without a lock. old holds the
+ * values the kernel has now (as read by kt_read); only keys whose value changes are written.
+ * When a write fails, the keys already written are restored to their old values and *ret_fail
+ * says which key failed, why, and what was restored; it is written only then.
  * Returns 0, -ERANGE when a wanted value is outside its range (nothing is written), or the failed
  * write's negative errno.
  */
@@ -153,7 +139,7 @@ kt_apply(const char *root, const struct kt_values *old, const struct kt_values *
 			continue;
 		r = kt_write(root, k, want->val[k]);
 		if (r < 0) {
-			struct kt_failure fail = { .key = k, .err = r };
+			struct kt_failure fail = { .stage = KT_STAGE_WRITE, .key = k, .err = r };
 
 			restore(root, old, written, &fail);
 			*ret_fail = fail;
@@ -164,30 +150,81 @@ kt_apply(const char *root, const struct kt_values *old, const struct kt_values *
 	return 0;
 }
 
-/*
- * Explain an error of kt_read(), kt_write() or kt_apply() to an operator, telling apart the
- * causes that need different fixes. Returns a static string.
- */
-const char *
-kt_strerror(int err)
+/* Open the file of KT_TIME below root and lock it. Returns an fd, or a negative errno. */
+static int
+lock_keys(const char *root, unsigned int timeout_ms)
 {
-	switch (-err) {
-	case EACCES:
-	case EPERM:
-		return "permission denied (changing sysctls needs root or CAP_NET_ADMIN)";
-	case EROFS:
-		return "read-only file system (/proc/sys is read-only, as in a container: set a "
-		       "container's values through its runtime: docker run --sysctl, or a "
-		       "Kubernetes pod's securityContext.sysctls)";
-	case ENOENT:
-		return "no such key (this kernel or network namespace does not have it)";
-	case EINVAL:
-		return "the kernel refused the value";
-	case ERANGE:
-		return "value outside its accepted range";
-	case EBADMSG:
-		return "the file does not hold an integer";
-	default:
-		return strerror(-err);
+	char path[PATH_MAX];
+	int fd, r;
+
+	r = kt_key_path(root, KT_TIME, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = kt_lock_wait(fd, timeout_ms);
+	if (r < 0) {
+		(void)close(fd);
+		return r;
 	}
+	return fd;
+}
+
+/*
+ * Read the keys of mask into old, noting in *fail which could not be read. KT_TIME is read
+ * through lockfd, the descriptor that holds the lock on its file: one open less.
+ */
+static int
+read_old(const char *root, int lockfd, unsigned int mask, struct kt_values *old,
+    struct kt_failure *fail)
+{
+	old->mask = mask;
+	for (int k = 0; k < KT_NKEYS; k++) {
+		int r;
+
+		if (!(mask & KT_BIT(k)))
+			continue;
+		if (k == KT_TIME)
+			r = read_int_fd(lockfd, &old->val[k]);
+		else
+			r = kt_read(root, k, &old->val[k]);
+		if (r < 0) {
+			*fail = (struct kt_failure){ .stage = KT_STAGE_READ, .key = k, .err = r };
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Lock, read the old values, apply; the lock goes with the descriptor, closed on every path. */
+int
+kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
+    struct kt_values *ret_old, struct kt_failure *ret_fail)
+{
+	struct kt_failure fail = { .stage = KT_STAGE_LOCK, .key = KT_TIME };
+	struct kt_values old;
+	int fd, r;
+
+	assert(want);
+	assert(ret_old);
+	assert(ret_fail);
+
+	if (!kt_values_valid(want))
+		return -ERANGE;
+	fd = lock_keys(root, timeout_ms);
+	if (fd < 0) {
+		fail.err = fd;
+		*ret_fail = fail;
+		return fd;
+	}
+	r = read_old(root, fd, want->mask, &old, &fail);
+	if (r == 0)
+		r = kt_apply(root, &old, want, &fail);
+	(void)close(fd);
+	if (r == 0 || fail.stage == KT_STAGE_WRITE)
+		*ret_old = old;
+	if (r < 0)
+		*ret_fail = fail;
+	return r;
 }

@@ -2,7 +2,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,9 +15,6 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_persist, &cli_cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/* The largest pid Linux hands out (PID_MAX_LIMIT on 64-bit). */
-#define PID_MAX 4194304
 
 struct cli_target cli_target;
 const struct cli_command *cli_running;
@@ -131,46 +127,9 @@ check_target(const struct cli_command *cmd)
 		    cmd->not_in_netns);
 	if (cli_target.netns && !*cli_target.netns)
 		return cli_usage_error("--netns needs a name or a path, not ''");
-	if (cli_target.pid && cli_parse_uint("--pid", cli_target.pid, 1, PID_MAX, &pid) != 0)
+	if (cli_target.pid && cli_parse_uint("--pid", cli_target.pid, 1, KT_PID_MAX, &pid) != 0)
 		return EXIT_USAGE;
 	return 0;
-}
-
-/*
- * Enter the network namespace that --netns or --pid names, if any: commands that act in one call
- * it once their own options are judged. Returns EXIT_OK or EXIT_FAIL.
- */
-int
-cli_enter_target(void)
-{
-	const char *what = cli_target.netns ? "--netns" : "--pid";
-	const char *arg = cli_target.netns ? cli_target.netns : cli_target.pid;
-	enum cli_about about = CLI_ABOUT_PROCESS;
-	unsigned long long pid;
-	int fd, r;
-
-	if (!arg)
-		return EXIT_OK;
-	if (cli_target.netns) {
-		about = strchr(arg, '/') ? CLI_ABOUT_NETNS_PATH : CLI_ABOUT_NETNS_NAME;
-		r = kt_netns_open(arg, &fd);
-	} else {
-		r = kt_parse_uint(arg, 1, PID_MAX, &pid);
-		if (r == 0)
-			r = kt_netns_open_pid((long)pid, &fd);
-	}
-	if (r < 0) {
-		cli_error("%s %s: %s", what, arg, cli_strerror(r, about));
-		return EXIT_FAIL;
-	}
-	r = kt_netns_enter(fd);
-	(void)close(fd);
-	if (r < 0) {
-		cli_error("%s %s: cannot enter: %s", what, arg,
-		    cli_strerror(r, CLI_ABOUT_NETNS_ENTER));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
 }
 
 static int

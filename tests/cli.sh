@@ -253,7 +253,7 @@ t "a restore that fails too is reported, naming the value left behind"
 mount --bind $ipv4/tcp_keepalive_intvl $ipv4/tcp_keepalive_intvl &&
     mount -o remount,bind,ro $ipv4/tcp_keepalive_intvl || fail "cannot make intvl read-only"
 # The third open of the time file (read, write, restore) fails.
-strace -o /dev/null -P $ipv4/tcp_keepalive_time -e trace=openat \
+traced -P $ipv4/tcp_keepalive_time -e trace=openat \
     -e inject=openat:error=EIO:when=3 "$bin" set --time 300 --intvl 30 >"$out" 2>"$err"
 [ $? -eq 1 ] || fail "set with a failing restore did not exit 1"
 err_has "net.ipv4.tcp_keepalive_intvl: cannot set 30: read-only file system"

@@ -2,6 +2,9 @@
 # private network and mount namespaces (never touching the host's /proc/sys or /etc), checks the
 # host's values did not move, and gives the script run/assert helpers and a summary line.
 # usage, at the top of a script:  . "$(dirname "$0")/lib.sh"  (with the ka-tune path as $1)
+# A script that looks at every process (show --all-netns, sockets) sets own_pids=1 first: it then
+# runs in a PID namespace of its own too, with its own /proc, so that the host's processes (a
+# PID 1 that even root may not look at, on some hosts) do not decide its results.
 
 [ $# -eq 1 ] || { echo "usage: sh $0 path/to/ka-tune" >&2; exit 2; }
 bin=$(realpath "$1") || exit 2
@@ -24,7 +27,9 @@ if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
 		exit 0
 	fi
 	before=$(host_state)
-	KT_TEST_IN_NS=1 unshare -n -m --propagation private sh "$script" "$bin"
+	# shellcheck disable=SC2086
+	KT_TEST_IN_NS=1 unshare -n -m --propagation private ${own_pids:+-p -f --mount-proc} \
+	    sh "$script" "$bin"
 	rc=$?
 	after=$(host_state)
 	if [ "$before" != "$after" ]; then
@@ -81,16 +86,15 @@ as_nobody() {
 	[ "$got" -eq "$want" ] || fail "(as nobody) ka-tune $* exited $got, expected $want"
 }
 
-# traced ARGS...: run ARGS under strace, for fault injection (strace's own output is dropped).
-# LeakSanitizer cannot work under ptrace and would add its own complaint to stderr, so it is
-# off there (no effect elsewhere).
-no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
-
 out_has() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
 err_has() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
 out_is() { [ "$(cat "$out")" = "$1" ] || fail "stdout is not: $1"; }
 out_empty() { [ ! -s "$out" ] || fail "stdout is not empty"; }
+# traced STRACE-ARGS...: strace -f, its trace thrown away, with LeakSanitizer off in the traced
+# ka-tune (an ASan build): LeakSanitizer cannot run under ptrace.
+no_lsan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+traced() { ASAN_OPTIONS=$no_lsan strace -f -o /dev/null "$@"; }
+
 err_is() { [ "$(cat "$err")" = "$1" ] || fail "stderr is not: $1"; }
 err_empty() { [ ! -s "$err" ] || fail "stderr is not empty"; }
 

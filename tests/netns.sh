@@ -5,6 +5,8 @@
 # usage: sh tests/netns.sh path/to/ka-tune
 set -u
 
+# show --all-netns looks at every process: the script sees only those it starts.
+own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||
@@ -122,10 +124,38 @@ run 1 --netns nosuch show
 err_has "--netns nosuch: no such network namespace"
 run 1 --netns /nonexistent/ns show
 err_has "--netns /nonexistent/ns: no such file"
+run 1 --netns ../nonexistent show
+err_has "--netns ../nonexistent: no such file"
+grep -q "ip netns list" "$err" && fail "a relative path was taken for a name"
 run 1 --netns /etc/hostname show
 err_has "--netns /etc/hostname: not a network namespace"
 run 1 --pid 4194304 show
 err_has "--pid 4194304: no such process"
+
+# bounded RC ARGS...: run ka-tune as run does, killed after 10 s (exit 124) should it block.
+printf '#!/bin/sh\nexec timeout 10 "%s" "$@"\n' "$bin" >"$tmp/bin/bounded" &&
+    chmod 755 "$tmp/bin/bounded" || exit 1
+bounded() {
+	unbounded=$bin
+	bin=$tmp/bin/bounded
+	run "$@"
+	bin=$unbounded
+}
+
+t_ns "a FIFO or a device where a namespace should be is refused at once"
+mkfifo "$tmp/fifo" && mknod "$tmp/null" c 1 3 || fail "cannot make a FIFO and a device"
+bounded 1 --netns "$tmp/fifo" show
+err_has "--netns $tmp/fifo: not a network namespace"
+bounded 1 --netns "$tmp/null" set --time 300
+err_has "--netns $tmp/null: not a network namespace"
+values_are 7200 75 9
+mkfifo /run/netns/stray || fail "cannot make a FIFO in /run/netns"
+bounded 0 show --all-netns
+grep -Eq "^[0-9]+ +blue " "$out" || fail "no row for blue"
+grep -q "stray" "$out" "$err" && fail "the FIFO is listed"
+bounded 1 --netns stray show
+err_has "--netns stray: not a network namespace"
+rm -f /run/netns/stray
 
 t_ns "bad namespace options are usage errors"
 run 2 --pid 0 show
@@ -148,6 +178,146 @@ err_has "docker run --sysctl"
 err_has "securityContext.sysctls"
 [ ! -e "$tmp/x.conf" ] || fail "persist wrote a file"
 run 2 --pid $container persist --file "$tmp/x.conf"
+
+# --- concurrent sets -------------------------------------------------------------------------
+
+# values: this namespace's three values, as one line.
+values() {
+	echo "$(cat $ipv4/tcp_keepalive_time) $(cat $ipv4/tcp_keepalive_intvl)" \
+	    "$(cat $ipv4/tcp_keepalive_probes)"
+}
+
+# when_time_is V: wait until the time key holds V (another set got that far): a handshake on
+# the kernel's own state, bounded.
+when_time_is() {
+	i=0
+	while [ "$(cat $ipv4/tcp_keepalive_time)" != "$1" ]; do
+		[ $i -lt 1000 ] || { fail "the time key never became $1"; return 1; }
+		sleep 0.01
+		i=$((i + 1))
+	done
+}
+
+# slow_set OUT ERR ARGS...: ka-tune set ARGS in the background, its second write (intvl's)
+# held up 1 s by strace; $slow is its pid. LeakSanitizer cannot work under ptrace.
+slow_set() {
+	o=$1
+	e=$2
+	shift 2
+	ASAN_OPTIONS=$no_lsan strace -f -o /dev/null -e trace=write \
+	    -e inject=write:delay_enter=1000000:when=2 "$bin" set "$@" >"$o" 2>"$e" &
+	slow=$!
+}
+
+t_ns "a set that starts while another is writing waits for it: one request wins whole"
+slow_set "$tmp/a.out" "$tmp/a.err" --time 1001 --intvl 101 --probes 11
+when_time_is 1001
+run 0 set --time 2002 --intvl 202 --probes 22
+wait $slow || fail "the first set failed: $(cat "$tmp/a.err")"
+values_are 2002 202 22
+out_is "net.ipv4.tcp_keepalive_time: 1001 -> 2002
+net.ipv4.tcp_keepalive_intvl: 101 -> 202
+net.ipv4.tcp_keepalive_probes: 11 -> 22"
+
+t_ns "a set that fails and restores is not undone by, and does not undo, a set waiting on it"
+mount --bind $ipv4/tcp_keepalive_probes $ipv4/tcp_keepalive_probes &&
+    mount -o remount,bind,ro $ipv4/tcp_keepalive_probes || fail "cannot make probes read-only"
+slow_set "$tmp/a.out" "$tmp/a.err" --time 1001 --intvl 101 --probes 11
+when_time_is 1001
+run 0 set --time 2002 --intvl 202
+wait $slow && fail "the set of a read-only key did not fail"
+grep -q "net.ipv4.tcp_keepalive_intvl: restored to 75" "$tmp/a.err" ||
+    fail "the failed set did not restore: $(cat "$tmp/a.err")"
+out_is "net.ipv4.tcp_keepalive_time: 7200 -> 2002
+net.ipv4.tcp_keepalive_intvl: 75 -> 202"
+values_are 2002 202 9
+umount $ipv4/tcp_keepalive_probes
+
+t_ns "50 pairs of sets at once: each reads a whole state, the end state is one request"
+pids=
+i=0
+while [ $i -lt 50 ]; do
+	"$bin" set --time 1001 --intvl 101 --probes 11 >"$tmp/set.a$i" 2>&1 &
+	pids="$pids $!"
+	"$bin" set --time 2002 --intvl 202 --probes 22 >"$tmp/set.b$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p" || fail "a concurrent set failed"
+done
+case $(values) in
+"1001 101 11" | "2002 202 22") ;;
+*) fail "the end state $(values) is no run's request" ;;
+esac
+# What each run found before it wrote: the defaults or one whole request, never a mix.
+for f in "$tmp"/set.a* "$tmp"/set.b*; do
+	old=$(awk '{ print $2 }' "$f" | tr '\n' ' ')
+	case $old in
+	"7200 75 9 " | "1001 101 11 " | "2002 202 22 ") ;;
+	*) fail "$f: a run found '$old'" ;;
+	esac
+done
+rm -f "$tmp"/set.a* "$tmp"/set.b*
+
+t_ns "a lock held elsewhere is waited for 10 s, then named; another namespace's is its own"
+new_fifo
+sh -c 'exec 8<"$1" && flock -x 8 && echo held && exec sleep 600 >/dev/null 2>&1' - \
+    $ipv4/tcp_keepalive_time >"$fifo" 2>&1 &
+holder=$!
+await held "$fifo" "$tmp/holder" || fail "the lock holder did not say it holds: $(cat "$tmp/holder")"
+run 0 --netns blue set --time 300
+values_in blue 300 75 9
+run 1 set --time 300
+err_has "ka-tune: set: timed out after 10 s waiting for the lock on net.ipv4.tcp_keepalive_time \
+(another ka-tune set in this network namespace, or a process holding flock on \
+/proc/sys/net/ipv4/tcp_keepalive_time); nothing was changed"
+out_empty
+values_are 7200 75 9
+kill $holder
+wait $holder 2>/dev/null
+run 0 set --time 300
+values_are 300 75 9
+
+t_ns "root refused a process's namespace says so, lists the rest, and exits 1"
+# Without CAP_SYS_PTRACE, root may not look at processes with more capabilities than its own:
+# the kernel's ptrace access check refuses it, as it refuses a hardened PID 1 on some hosts.
+setpriv --bounding-set=-sys_ptrace "$bin" show --all-netns >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "show --all-netns refused a namespace and did not exit 1"
+err_has "ka-tune: not looked at: the network namespace of pid 1 and of other processes: \
+permission denied, even to root"
+grep -q "needs root" "$err" && fail "root was told it needs root"
+grep -Eq "^$(stat -L -c %i /run/netns/blue) +blue " "$out" || fail "blue is not listed"
+setpriv --bounding-set=-sys_ptrace "$bin" show --all-netns --json >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "show --all-netns --json refused a namespace and did not exit 1"
+jq -e 'map(select(.name == "blue")) | length == 1' "$out" >/dev/null || fail "JSON: no blue"
+
+# named NAME: the container's namespace, under one more name in /run/netns.
+named() {
+	touch "/run/netns/$1" && mount --bind "/proc/$container/ns/net" "/run/netns/$1" ||
+	    fail "cannot name the container's namespace"
+}
+
+t_ns "names of any bytes and any length keep the table whole and the JSON valid"
+long=netns-with-a-name-much-longer-than-sixteen-characters-for-the-column
+evil=$(printf 'evil\n\033]0;pwned\007\377x')
+ip netns add "$long" || fail "cannot add netns $long"
+named "$evil"
+run 0 show --all-netns
+[ "$(awk '{ print length($0) }' "$out" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the rows are not as long as the header: the columns do not line up"
+out_has " $long "
+LC_ALL=C grep -q '[[:cntrl:]]' "$out" && fail "a control byte reached stdout"
+[ "$(wc -l <"$out")" -eq 6 ] || fail "not a header and five rows"
+out_has ' evil\n\033]0;pwned\a\377x '
+
+run 0 show --all-netns --json
+jq -e --arg long "$long" 'map(select(.name == $long)) | length == 1' "$out" >/dev/null ||
+    fail "JSON: not valid, or no row named $long"
+jq -e 'map(select(.name == "evil\n\u001b]0;pwned\u0007\ufffdx")) | length == 1' "$out" \
+    >/dev/null || fail "JSON: the name with control and invalid bytes is not escaped as it should"
+ip netns delete "$long"
+umount "/run/netns/$evil" && rm -f "/run/netns/$evil"
 
 t_ns "a user who is not root cannot enter, and is told so"
 as_nobody 1 --netns blue set --time 300

@@ -5,6 +5,8 @@
 # usage: KT_SOCKPEER=path/to/sockpeer sh tests/sockets.sh path/to/ka-tune
 set -u
 
+# sockets looks through every process's files: the script sees only those it starts.
+own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null 2>&1 || { echo "FAIL: $name: jq not found (make deps)" >&2; exit 1; }
@@ -274,6 +276,18 @@ run 0 sockets
 row "^ESTABLISHED +$lo4:$root_on +$lo4:[0-9]+ +on +[0-9.]+ +0 +$root_pid/sockpeer\$"
 err_empty
 
+ts "root refused a process's files says so, and lists its connections without it"
+# Without CAP_SYS_PTRACE, root may not read the fd links of a process with more capabilities.
+start_peer "$tmp/p" -- on off
+p_on=$(ports "$tmp/p" on)
+setpriv --bounding-set=-sys_ptrace "$bin" sockets >"$out" 2>"$err"
+[ $? -eq 0 ] || fail "sockets without CAP_SYS_PTRACE did not exit 0"
+row "^ESTABLISHED +$lo4:$p_on +$lo4:$lport +on +[0-9.]+ +0 +-\$"
+grep -Eq "^ka-tune: sockets: not seen: the open files of [0-9]+ process(es)?: permission \
+denied, even to root \(.*\); the connections they hold show no process\$" "$err" ||
+    fail "no 'not seen ... even to root' line"
+grep -q "needs root" "$err" && fail "root was told it needs root"
+
 ts "--netns and --pid list the connections of another namespace"
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||
     fail "cannot mount a tmpfs over /run/netns"
@@ -313,8 +327,60 @@ jq_true '[.connections[] | select(.local_port == '"$p_tw"')] | .[0] |
     .state == "TIME_WAIT" and .keepalive == "n/a" and .pid == null and .comm == null
     and .inode == null and .next_probe_ms == null and .probes == null'
 
+ts "long IPv6 endpoints keep every column in line"
+long6=2001:db8:1234:5678:9abc:def0:1234:5678
+ip -6 addr add "$long6/128" dev lo nodad || fail "cannot add $long6 to lo"
+start_peer "$tmp/p" -- -6 -a "$long6" on off
+p_on=$(ports "$tmp/p" on)
+start_peer "$tmp/q" -- on
+run 0 sockets
+row "^ESTABLISHED +\[$long6\]:$p_on +\[$long6\]:[0-9]+ +on "
+awk 'NR == 1 { at = index($0, " KEEPALIVE ") + 1 }
+    /^ESTABLISHED / && substr($0, at, 3) !~ /^(on |off)$/ { bad = 1 }
+    END { exit bad }' "$out" || fail "a row's KEEPALIVE is not under the header's"
+ip -6 addr del "$long6/128" dev lo
+
+ts "process names of any bytes reach the terminal escaped and JSON as valid UTF-8"
+esc=$(printf '\033]0;pwned\007')
+bad=$(printf '\377\376\375\374\373\372\371\370\367\366\365\364\363\362\361')
+start_peer "$tmp/p" -- -n "$esc" on
+a=$pid
+start_peer "$tmp/q" -- -n "$bad" off
+b=$pid
+run 0 sockets
+if LC_ALL=C grep -q '[[:cntrl:]]' "$out"; then fail "a control byte reached stdout"; fi
+out_has " $a/\\033]0;pwned\\a"
+out_has " $b/\\377\\376\\375\\374\\373\\372\\371\\370\\367\\366\\365\\364\\363\\362\\361"
+[ "$(awk '/^PROCESS / { g = 1 } g { print length($0) }' "$out" | sort -u | wc -l)" -eq 1 ] ||
+    fail "the summary's rows are not as long as its header: the columns do not line up"
+run 0 sockets --json
+jq_true '[.summary.processes[] | select(.pid == '"$a"') | .comm] == ["\u001b]0;pwned\u0007"]'
+jq_true '[.summary.processes[] | select(.pid == '"$b"') | .comm] == ["\ufffd" * 15]'
+jq_true '[.connections[] | select(.pid == '"$a"') | .comm] | unique == ["\u001b]0;pwned\u0007"]'
+
+ts "a process that exits while its files are read is passed over, not an error"
+start_peer "$tmp/p" -- on off
+# fdopendir() of PID/fd begins with fstat(), which says ENOENT once the process is gone.
+traced -P "/proc/$pid/fd" -e trace=newfstatat,fstat \
+    -e inject=newfstatat,fstat:error=ENOENT "$bin" sockets >"$out" 2>"$err"
+got=$?
+[ "$got" -eq 0 ] || fail "sockets exited $got when a process went away mid-scan"
+err_empty
+[ "$(grep -c "^ESTABLISHED .* -\$" "$out")" -eq 4 ] || fail "not the peer's 4 connections"
+
+ts "a process whose name cannot be read shows none, never stray bytes"
+start_peer "$tmp/p" -- on off
+# The name is read relative to /proc: the path strace sees is PID/comm.
+(cd /proc && traced -P "$pid/comm" -e trace=openat \
+    -e inject=openat:error=ENOENT "$bin" sockets) >"$out" 2>"$err"
+got=$?
+[ "$got" -eq 0 ] || fail "sockets exited $got when a name could not be read"
+row "^ESTABLISHED .* $pid/?\$"
+if LC_ALL=C grep -q '[[:cntrl:]]' "$out"; then fail "a control byte reached stdout"; fi
+if LC_ALL=C grep -q "$pid/[^ ]" "$out"; then fail "a name was made up: $(grep "$pid/" "$out")"; fi
+
 ts "bad options are usage errors"
-for bad in 0 65536 -1 abc 80x ""; do
+for bad in 0 65536 -1 abc 80x "" " 80" "80 " 080 +80 0x50; do
 	run 2 sockets --port "$bad"
 	err_has "sockets: --port: '$bad' is "
 	err_has "; accepted 1..65535"

@@ -10,12 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: sockpeer [-6] [-A] [-a ADDR] [-p PORT] MODE[xCOUNT]...\n"
+	"usage: sockpeer [-6] [-A] [-a ADDR] [-n NAME] [-p PORT] MODE[xCOUNT]...\n"
 	"  MODE  off   no SO_KEEPALIVE\n"
 	"        on    SO_KEEPALIVE, the namespace's sysctls\n"
 	"        N     SO_KEEPALIVE with TCP_KEEPIDLE and TCP_KEEPINTVL N seconds\n"
@@ -25,6 +26,7 @@ static const char usage[] =
 	"  -6    connect over ::1 instead of 127.0.0.1\n"
 	"  -a    listen on and connect to ADDR, another loopback address (127.0.0.2)\n"
 	"  -A    SO_KEEPALIVE on the listening socket: the accepted ends have it too\n"
+	"  -n    call itself NAME (PR_SET_NAME: /proc/PID/comm), whatever bytes it holds\n"
 	"  -p    listen on PORT (default: one the kernel picks)\n"
 	"prints 'listen PORT', then 'PORT MODE' for each connection (PORT: its connecting end's),\n"
 	"then 'ready', its last word: a reader may stop there (such as a test reading a FIFO).\n"
@@ -188,7 +190,7 @@ main(int argc, char **argv)
 	unsigned int port = 0;
 	int c, lfd, listen_ka = 0;
 
-	while ((c = getopt(argc, argv, "6Aa:p:")) != -1) {
+	while ((c = getopt(argc, argv, "6Aa:n:p:")) != -1) {
 		switch (c) {
 		case '6':
 			family = AF_INET6;
@@ -198,6 +200,10 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			addr = optarg;
+			break;
+		case 'n':
+			if (prctl(PR_SET_NAME, optarg, 0, 0, 0) < 0)
+				die("prctl PR_SET_NAME");
 			break;
 		case 'p':
 			port = strtoul(optarg, NULL, 10);

@@ -12,10 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -506,7 +504,6 @@ test_relative_path(void **state)
 	assert_string_equal(text, "rel\n");
 	free(text);
 
-	assert_int_equal(kt_file_lock(fd, 1000), 0);
 	assert_int_equal(kt_file_delete(fd, "rel.conf"), 0);
 	assert_dir_is(t->root, "");
 	assert_int_equal(close(fd), 0);
@@ -624,76 +621,6 @@ test_delete_refused(void **state)
 	assert_int_equal(kt_file_delete(t->dirfd, "d.conf"), -EISDIR);
 	assert_true(S_ISDIR(mode_of(path)));
 	assert_dir_is(t->root, "d.conf link.conf target.conf");
-}
-
-/* --- kt_file_lock ------------------------------------------------------------------------ */
-
-/* The lock is an flock on the directory: another open of it cannot take one until it is closed. */
-static void
-test_lock(void **state)
-{
-	const struct tree *t = *state;
-	int fd = INT_SENTINEL, other;
-
-	assert_int_equal(kt_file_open_dir(t->root, strlen(t->root), 0, &fd, NULL), 0);
-	assert_true(fd >= 0);
-	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	assert_int_equal(kt_file_lock(fd, 0), 0);
-
-	other = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(other >= 0);
-	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), -1);
-	assert_int_equal(errno, EWOULDBLOCK);
-	assert_int_equal(flock(other, LOCK_SH | LOCK_NB), -1);
-	assert_int_equal(errno, EWOULDBLOCK);
-
-	/* No lock file, nor the file itself, was made. */
-	assert_dir_is(t->root, "");
-
-	assert_int_equal(close(fd), 0);
-	assert_int_equal(flock(other, LOCK_EX | LOCK_NB), 0);
-	assert_int_equal(close(other), 0);
-}
-
-/* Milliseconds on the monotonic clock. */
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/*
- * A lock held elsewhere (any reader of the directory may take one) is waited for no longer than
- * asked: -ETIMEDOUT then. A timeout of 0 tries once. The lock is taken once it is free.
- */
-static void
-test_lock_timeout(void **state)
-{
-	const struct tree *t = *state;
-	int fd, other;
-	long long start, took;
-
-	fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	other = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(fd >= 0 && other >= 0);
-	assert_int_equal(flock(other, LOCK_SH), 0);
-
-	start = ms_now();
-	assert_int_equal(kt_file_lock(fd, 300), -ETIMEDOUT);
-	took = ms_now() - start;
-	assert_true(took >= 300 && took < 3000);
-	start = ms_now();
-	assert_int_equal(kt_file_lock(fd, 0), -ETIMEDOUT);
-	assert_true(ms_now() - start < 1000);
-
-	assert_int_equal(flock(other, LOCK_UN), 0);
-	assert_int_equal(kt_file_lock(fd, 0), 0);
-	assert_int_equal(flock(other, LOCK_SH | LOCK_NB), -1);
-	assert_int_equal(close(other), 0);
-	assert_int_equal(close(fd), 0);
 }
 
 /* --- kt_file_open_dir -------------------------------------------------------------------- */
@@ -855,8 +782,6 @@ main(void)
 		T(test_fix_mode),
 		T(test_delete),
 		T(test_delete_refused),
-		T(test_lock),
-		T(test_lock_timeout),
 		T(test_open_dir_create),
 		T(test_open_dir_not_dir),
 		T(test_open_dir_symlink),

@@ -1,4 +1,5 @@
-/* test_kt_proc.c: unit tests for kt_proc.c (reading, writing and applying keys) on temp trees. */
+/* test_kt_proc.c: unit tests for kt_proc.c (reading, writing, applying and setting keys under
+ * the lock) on temp trees. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "katune.h"
+#include "../src/kt_internal.h"
 #include "tmptree.h"
 
 #define INT_SENTINEL	(-7777)
@@ -578,26 +582,180 @@ test_apply_restores_odd_old_values(void **state)
 	assert_holds(t, KT_INTVL, "0\n");
 }
 
+/* kt_set(): the lock, then kt_apply() on the values read under it. */
 static void
-test_strerror(void **state)
+fill_values(struct kt_values *v)
 {
-	static const int errs[] = { -EACCES, -EROFS, -ENOENT, -EINVAL, -ERANGE, -EBADMSG };
-	const size_t n = sizeof(errs) / sizeof(errs[0]);
+	memset(v, 0x5a, sizeof(*v));
+}
 
-	(void)state;
-	for (size_t i = 0; i < n; i++) {
-		const char *a = kt_strerror(errs[i]);
+static void
+assert_values_untouched(const struct kt_values *v)
+{
+	struct kt_values same;
 
-		assert_non_null(a);
-		assert_true(a[0] != '\0');
-		/* Each is explained for an operator, not just named as libc would. */
-		assert_string_not_equal(a, strerror(-errs[i]));
-		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(a, kt_strerror(errs[j]));
-	}
-	assert_non_null(kt_strerror(-EPERM));
-	assert_string_equal(kt_strerror(-EISDIR), strerror(EISDIR));
-	assert_string_equal(kt_strerror(-EIO), strerror(EIO));
+	fill_values(&same);
+	assert_memory_equal(v, &same, sizeof(same));
+}
+
+/* Take a lock on the file of KT_TIME as another ka-tune would. Returns its fd, to close. */
+static int
+hold_lock(const struct tmptree *t)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	key_file(t, KT_TIME, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The values before come back, read under the lock, which is free again afterwards. */
+static void
+test_set(void **state)
+{
+	const struct tmptree *t = *state;
+	const struct kt_values want = { KT_BIT(KT_TIME) | KT_BIT(KT_PROBES), { 600, 0, 5 } };
+	struct kt_values old;
+	struct kt_failure fail;
+
+	put(t, KT_TIME, "100\n");
+	put(t, KT_INTVL, UNTOUCHED);
+	fill_values(&old);
+	fill_failure(&fail);
+	assert_int_equal(kt_set(t->root, &want, 1000, &old, &fail), 0);
+	assert_failure_untouched(&fail);
+	assert_int_equal(old.mask, want.mask);
+	assert_int_equal(old.val[KT_TIME], 100);
+	assert_int_equal(old.val[KT_PROBES], 9);
+	assert_holds(t, KT_TIME, "600\n");
+	assert_holds(t, KT_INTVL, UNTOUCHED);
+	assert_holds(t, KT_PROBES, "5\n");
+	assert_int_equal(close(hold_lock(t)), 0);
+}
+
+/* While another holds the lock, nothing is read or written, and the wait ends in time. */
+static void
+test_set_lock_held(void **state)
+{
+	const struct tmptree *t = *state;
+	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
+	struct kt_values old;
+	struct kt_failure fail;
+	long long start;
+	int fd = hold_lock(t);
+
+	fill_values(&old);
+	fill_failure(&fail);
+	start = now_ms();
+	assert_int_equal(kt_set(t->root, &want, 200, &old, &fail), -ETIMEDOUT);
+	assert_true(now_ms() - start >= 200);
+	assert_true(now_ms() - start < 5000);
+	assert_int_equal(fail.stage, KT_STAGE_LOCK);
+	assert_int_equal(fail.key, KT_TIME);
+	assert_int_equal(fail.err, -ETIMEDOUT);
+	assert_int_equal(fail.restored | fail.unrestored, 0);
+	assert_values_untouched(&old);
+	assert_holds(t, KT_TIME, "7200\n");
+	assert_holds(t, KT_INTVL, "75\n");
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(kt_set(t->root, &want, 200, &old, &fail), 0);
+	assert_holds(t, KT_INTVL, "30\n");
+}
+
+/* Without the file to lock, or with a key that cannot be read, nothing is written. */
+static void
+test_set_lock_read_fail(void **state)
+{
+	const struct tmptree *t = *state;
+	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
+	struct kt_values old;
+	struct kt_failure fail;
+
+	put(t, KT_PROBES, "nine\n");
+	fill_values(&old);
+	fill_failure(&fail);
+	assert_int_equal(kt_set(t->root, &want, 200, &old, &fail), -EBADMSG);
+	assert_int_equal(fail.stage, KT_STAGE_READ);
+	assert_int_equal(fail.key, KT_PROBES);
+	assert_int_equal(fail.err, -EBADMSG);
+	assert_values_untouched(&old);
+	assert_holds(t, KT_TIME, "7200\n");
+
+	remove_key(t, KT_TIME);
+	fill_failure(&fail);
+	assert_int_equal(kt_set(t->root, &want, 200, &old, &fail), -ENOENT);
+	assert_int_equal(fail.stage, KT_STAGE_LOCK);
+	assert_int_equal(fail.key, KT_TIME);
+	assert_int_equal(fail.err, -ENOENT);
+	assert_values_untouched(&old);
+	assert_holds(t, KT_INTVL, "75\n");
+}
+
+/* A failed write is rolled back under the lock, and the values before come back too. */
+static void
+test_set_rollback(void **state)
+{
+	const struct tmptree *t = *state;
+	const struct kt_values want = { KT_ALL, { 600, 30, 5 } };
+	struct tmptree_caps caps;
+	struct kt_values old;
+	struct kt_failure fail;
+	char path[PATH_MAX];
+	int dropped, r;
+
+	put(t, KT_INTVL, "60\n");
+	key_file(t, KT_PROBES, path, sizeof(path));
+	assert_int_equal(chmod(path, 0444), 0);		/* readable, not writable */
+	fill_values(&old);
+	fill_failure(&fail);
+	dropped = tmptree_dac_drop(&caps);
+	r = kt_set(t->root, &want, 200, &old, &fail);
+	if (dropped)
+		tmptree_dac_restore(&caps);
+	assert_int_equal(r, -EACCES);
+	assert_int_equal(fail.stage, KT_STAGE_WRITE);
+	assert_int_equal(fail.key, KT_PROBES);
+	assert_int_equal(fail.restored, KT_BIT(KT_TIME) | KT_BIT(KT_INTVL));
+	assert_int_equal(fail.unrestored, 0);
+	assert_int_equal(old.val[KT_TIME], 7200);
+	assert_int_equal(old.val[KT_INTVL], 60);
+	assert_int_equal(old.val[KT_PROBES], 9);
+	assert_holds(t, KT_TIME, "7200\n");
+	assert_holds(t, KT_INTVL, "60\n");
+	assert_holds(t, KT_PROBES, "9\n");
+	assert_int_equal(close(hold_lock(t)), 0);
+}
+
+/* A value out of range is refused before the lock is even taken. */
+static void
+test_set_out_of_range(void **state)
+{
+	const struct tmptree *t = *state;
+	const struct kt_values want = { KT_ALL, { 600, 0, 5 } };
+	struct kt_values old;
+	struct kt_failure fail;
+	int fd = hold_lock(t);
+
+	fill_values(&old);
+	fill_failure(&fail);
+	assert_int_equal(kt_set(t->root, &want, 5000, &old, &fail), -ERANGE);
+	assert_failure_untouched(&fail);
+	assert_values_untouched(&old);
+	assert_holds(t, KT_TIME, "7200\n");
+	assert_int_equal(close(fd), 0);
 }
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -628,7 +786,11 @@ main(void)
 		T(test_apply_rollback_skips_unchanged),
 		T(test_apply_out_of_range),
 		T(test_apply_restores_odd_old_values),
-		cmocka_unit_test(test_strerror),
+		T(test_set),
+		T(test_set_lock_held),
+		T(test_set_lock_read_fail),
+		T(test_set_rollback),
+		T(test_set_out_of_range),
 	};
 
 	return cmocka_run_group_tests_name("kt_proc", tests, NULL, NULL);

@@ -77,15 +77,6 @@ static const struct {
 	{ "chain/m0", O_RDONLY },	/* 41 links */
 };
 
-static void
-link_in(const char *root, const char *rel, const char *target)
-{
-	char path[PATH_MAX];
-
-	tmptree_path(root, rel, path, sizeof(path));
-	assert_int_equal(symlink(target, path), 0);
-}
-
 /* A chain of n links prefix0 -> prefix1 -> ... -> the file a.conf. */
 static void
 chain(const char *root, const char *prefix, int n)
@@ -98,7 +89,7 @@ chain(const char *root, const char *prefix, int n)
 			snprintf(target, sizeof(target), "%s%d", prefix, i + 1);
 		else
 			snprintf(target, sizeof(target), "/etc/sysctl.d/a.conf");
-		link_in(root, rel, target);
+		tmptree_link(root, rel, target);
 	}
 }
 
@@ -119,14 +110,14 @@ setup(void **state)
 	tmptree_put(tr->t->root, "img/etc/sysctl.d/a.conf", "a\n");
 	tmptree_put(tr->t->root, "outside/secret", "secret\n");
 	tmptree_path(tr->t->root, "img", img, sizeof(img));
-	link_in(img, "etc/abs", "/etc/sysctl.d");
-	link_in(img, "etc/rel", "sysctl.d");
-	link_in(img, "etc/up", "../../../../etc/sysctl.d");
-	link_in(img, "etc/top", "/../../..");
-	link_in(img, "etc/file", "sysctl.d/a.conf");
-	link_in(img, "etc/loop", "loop");
-	link_in(img, "etc/dangling", "nowhere");
-	link_in(img, "etc/out", "../../outside");
+	tmptree_link(img, "etc/abs", "/etc/sysctl.d");
+	tmptree_link(img, "etc/rel", "sysctl.d");
+	tmptree_link(img, "etc/up", "../../../../etc/sysctl.d");
+	tmptree_link(img, "etc/top", "/../../..");
+	tmptree_link(img, "etc/file", "sysctl.d/a.conf");
+	tmptree_link(img, "etc/loop", "loop");
+	tmptree_link(img, "etc/dangling", "nowhere");
+	tmptree_link(img, "etc/out", "../../outside");
 	chain(img, "l", 40);
 	chain(img, "m", 41);
 	tr->rootfd = open(img, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -126,4 +127,55 @@ tmptree_put(const char *root, const char *rel, const char *s)
 
 	tmptree_path(root, rel, path, sizeof(path));
 	tmptree_write(path, s, strlen(s));
+}
+
+/* Make rel below root a symbolic link to target, as a bind mount or /proc's links lead on. */
+void
+tmptree_link(const char *root, const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	tmptree_path(root, rel, path, sizeof(path));
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* Make rel below root a FIFO: a file whose open for reading would block. */
+void
+tmptree_fifo(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	tmptree_path(root, rel, path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0644), 0);
+}
+
+/*
+ * Take CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the effective set, when they are there,
+ * so that a directory of mode 0 is closed to a root test too, as /proc closes a hardened
+ * process's entries; tmptree_dac_restore() puts them back (they stay permitted meanwhile).
+ * Returns 1 when they were taken out, 0 when they were not held (a test not run as root).
+ */
+int
+tmptree_dac_drop(struct tmptree_caps *saved)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	const unsigned int dac = 1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH;
+	struct tmptree_caps less;
+
+	assert_int_equal(syscall(SYS_capget, &hdr, saved->data), 0);
+	if (!(saved->data[0].effective & dac))
+		return 0;
+	less = *saved;
+	less.data[0].effective &= ~dac;
+	assert_int_equal(syscall(SYS_capset, &hdr, less.data), 0);
+	return 1;
+}
+
+/* Put back the effective capabilities tmptree_dac_drop() took out. */
+void
+tmptree_dac_restore(const struct tmptree_caps *saved)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+
+	assert_int_equal(syscall(SYS_capset, &hdr, saved->data), 0);
 }

@@ -1,5 +1,5 @@
-/* test_kt_sock.c: unit tests for kt_sock.c: sock_diag datagrams built by hand, the keepalive
- * verdicts, the grouping by process, and the /proc owner scan on a socket of this process. */
+/* test_kt_sockdiag.c: unit tests for kt_sockdiag.c: sock_diag datagrams built by hand, the
+ * keepalive verdicts and the names of states and verdicts. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,12 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -21,6 +18,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "../src/kt_internal.h"
 
 #define SEQ		7
 #define DONE_SENTINEL	(-5)
@@ -322,90 +320,6 @@ test_names(void **state)
 	assert_string_equal(kt_ka_name(KT_KA_NA), "n/a");
 }
 
-static struct kt_sock
-sock(int pid, unsigned int uid, enum kt_ka ka)
-{
-	struct kt_sock s = { .pid = pid, .uid = uid, .ka = ka };
-
-	if (pid)
-		(void)snprintf(s.comm, sizeof(s.comm), "p%d", pid);
-	return s;
-}
-
-/* Groups by process, or by user when none was seen; most without keepalive first; n/a left out. */
-static void
-test_group(void **state)
-{
-	const struct kt_sock socks[] = {
-		sock(20, 0, KT_KA_ON), sock(10, 0, KT_KA_OFF), sock(0, 1000, KT_KA_OFF),
-		sock(20, 0, KT_KA_OFF), sock(10, 0, KT_KA_OFF), sock(0, 1000, KT_KA_UNKNOWN),
-		sock(0, 0, KT_KA_NA), sock(30, 0, KT_KA_ON), sock(0, 33, KT_KA_OFF),
-		sock(20, 0, KT_KA_ON), sock(10, 0, KT_KA_NA), sock(0, 1000, KT_KA_ON),
-	};
-	struct kt_sock_group *g;
-	size_t n;
-
-	(void)state;
-	assert_int_equal(kt_sock_group(socks, sizeof(socks) / sizeof(socks[0]), &g, &n), 0);
-	assert_int_equal(n, 5);
-	/* p10: 2 off. */
-	assert_int_equal(g[0].pid, 10);
-	assert_string_equal(g[0].comm, "p10");
-	assert_int_equal(g[0].off, 2);
-	assert_int_equal(g[0].on + g[0].unknown, 0);
-	/* p20 and uid 1000 both have 1 off and 3 connections: the process first. */
-	assert_int_equal(g[1].pid, 20);
-	assert_int_equal(g[1].on, 2);
-	assert_int_equal(g[1].off, 1);
-	assert_int_equal(g[2].pid, 0);
-	assert_int_equal(g[2].uid, 1000);
-	assert_int_equal(g[2].on, 1);
-	assert_int_equal(g[2].off, 1);
-	assert_int_equal(g[2].unknown, 1);
-	assert_string_equal(g[2].comm, "");
-	/* uid 33: 1 off, 1 connection. */
-	assert_int_equal(g[3].pid, 0);
-	assert_int_equal(g[3].uid, 33);
-	/* p30: none off. */
-	assert_int_equal(g[4].pid, 30);
-	assert_int_equal(g[4].on, 1);
-	free(g);
-
-	assert_int_equal(kt_sock_group(NULL, 0, &g, &n), 0);
-	assert_int_equal(n, 0);
-	free(g);
-}
-
-/* The owner of a socket this process holds is found in /proc: this process, with its name. */
-static void
-test_owners_finds_self(void **state)
-{
-	struct kt_sock socks[2] = { sock(0, 0, KT_KA_OFF), sock(0, 0, KT_KA_NA) };
-	char comm[KT_COMM_LEN] = "";
-	unsigned int not_seen = 12345;
-	struct stat st;
-	FILE *f;
-	int fd;
-
-	(void)state;
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	socks[0].inode = st.st_ino;
-	socks[1].inode = 0;	/* no file: nobody can be found holding it */
-	assert_int_equal(kt_sock_owners(socks, 2, &not_seen), 0);
-	assert_int_equal(socks[0].pid, getpid());
-	f = fopen("/proc/self/comm", "r");
-	assert_non_null(f);
-	assert_non_null(fgets(comm, sizeof(comm), f));
-	(void)fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	assert_string_equal(socks[0].comm, comm);
-	assert_int_equal(socks[1].pid, 0);
-	assert_true(not_seen != 12345);
-	(void)close(fd);
-}
-
 int
 main(void)
 {
@@ -419,9 +333,7 @@ main(void)
 		cmocka_unit_test(test_parse_empty),
 		cmocka_unit_test(test_keepalive_verdicts),
 		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_group),
-		cmocka_unit_test(test_owners_finds_self),
 	};
 
-	return cmocka_run_group_tests_name("kt_sock", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kt_sockdiag", tests, NULL, NULL);
 }
