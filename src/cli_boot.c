@@ -1,9 +1,6 @@
 /* cli_boot.c: the boot values as show --boot and check give them: the boot model read for a
  * loader, warnings about the files it could not read, and the text and JSON views. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 

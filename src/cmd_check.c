@@ -2,8 +2,6 @@
  * (cli_boot.c reads and prints those), and safe behind a middlebox. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 

@@ -1,11 +1,9 @@
 /* cmd_persist.c: ka-tune persist: write the values to a sysctl.d file so they survive reboot. */
-#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
