@@ -15,6 +15,8 @@
 
 /* The kernel's PF_KTHREAD, in the flags field of /proc/PID/stat. */
 #define PF_KTHREAD	0x00200000UL
+/* The most read of a /proc/PID file: stat is a line of some 300 bytes, comm 16. */
+#define PROC_FILE_MAX	4096
 
 /* A process found holding connections, and its name. */
 struct proc {
@@ -109,28 +111,30 @@ link_inode(const char *link, size_t len, unsigned int *ret)
 	return 1;
 }
 
-/* Read up to len - 1 bytes of the /proc file "PID/what" into buf, NUL-terminated. */
+/*
+ * Read the /proc file "PID/what" into buf (len bytes), cut to len - 1 bytes and NUL-terminated;
+ * buf is "" when it cannot be read (the process has just exited, say). Returns the length kept,
+ * or a negative errno.
+ */
 static ssize_t
 read_proc_file(int procfd, const char *pid, const char *what, char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	char path[64], *text;
+	size_t n;
+	int r;
 
+	buf[0] = '\0';
 	if (snprintf(path, sizeof(path), "%s/%s", pid, what) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	buf[0] = '\0';		/* what a process that has just exited leaves: nothing */
-	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		n = -errno;
-	(void)close(fd);
-	buf[n < 0 ? 0 : n] = '\0';
-	return n;
+	r = kt_read_file(procfd, path, KT_READ_PROC, PROC_FILE_MAX, &text, &n, NULL);
+	if (r < 0)
+		return r;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	free(text);
+	return (ssize_t)n;
 }
 
 /*
