@@ -1,5 +1,13 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
- * values are judged, and how they are read from and written to the kernel. */
+ * values are judged, how they are read from and written to the kernel and to sysctl.d files,
+ * what applies at boot, network namespaces, idle-timeout advice, and the TCP connections of a
+ * namespace.
+ *
+ * The contract of every function here: it never prints and never exits; it returns 0 (or a
+ * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
+ * success; memory it hands out is the caller's to free as it says; a NULL where none is allowed
+ * is a programmer's error, caught by assert(). Functions only the library and its tests use are
+ * in src/kt_internal.h. */
 #ifndef KATUNE_H
 #define KATUNE_H
 
@@ -284,30 +292,45 @@ struct kt_sock_group {
 	size_t on, off, unknown;	/* how many of them have keepalive on, off, unknown */
 };
 
-/* kt_keys.c */
+/*
+ * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
+ * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
+ * like it) and the key's fixed relative path into buf: 0, or -ENAMETOOLONG when len is short.
+ */
 const struct kt_key_info *kt_key(enum kt_key key);
-int kt_key_from_name(const char *name, enum kt_key *ret_key);
 int kt_key_path(const char *root, enum kt_key key, char *buf, size_t len);
 
-/* kt_value.c */
+/*
+ * kt_value.c: values as users give them, judged strictly; each returns 0 and sets *ret, or
+ * -EINVAL for bad syntax (*ret untouched), -ERANGE for a number out of range.
+ * kt_parse_duration(): "600", "10m", "1m30s", "2h", "1d": a plain number of seconds, or numbers
+ * each with a unit, units in the order d h m s, each at most once; no blank, sign, 0x, leading
+ * zero, fraction; -ERANGE above INT_MAX seconds. kt_parse_uint(): every integer option's rule:
+ * decimal digits only, no sign, blank, 0x or leading zero, within min..max. kt_parse_count():
+ * the same up to INT_MAX. kt_parse_value(): a key's value, a duration or a count by the key,
+ * in its accepted range.
+ */
 int kt_parse_duration(const char *s, int *ret_secs);
 int kt_parse_uint(const char *s, unsigned long long min, unsigned long long max,
     unsigned long long *ret);
 int kt_parse_count(const char *s, int *ret_count);
 int kt_parse_value(enum kt_key key, const char *s, int *ret_val);
-int kt_parse_kernel_int(const char *s, int *ret_val);
+/* Whether a value is in its key's accepted range; whether every value of v->mask's keys is. */
 int kt_value_valid(enum kt_key key, int val);
 int kt_values_valid(const struct kt_values *v);
+/*
+ * How long a dead peer goes unnoticed: time + intvl x probes. Returns 0 and sets *ret_secs, or
+ * -ERANGE when v lacks a key or holds a value outside its range (the sum means nothing then).
+ */
 int kt_detection_time(const struct kt_values *v, long long *ret_secs);
+/*
+ * Write seconds as a duration kt_parse_duration() takes back, largest units first ("2h11m15s",
+ * "0s", a minus for a negative number). Returns 0, or -ENOBUFS when len is short (buf untouched);
+ * KT_DURATION_LEN is always enough.
+ */
 int kt_format_duration(long long secs, char *buf, size_t len);
-int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
 
 /* kt_proc.c */
-/*
- * Read the one integer a /proc/sys file holds. Returns 0 and sets *ret_val, or a negative errno:
- * -ENOENT no such file, -EACCES, -EIO, -EBADMSG when it does not hold an int.
- */
-int kt_read_int(const char *path, int *ret_val);
 /*
  * Read the value of a key from the kernel: root is KT_PROC_ROOT, or a tree laid out like it.
  * Values the kernel holds outside the accepted range are returned as they are. Returns 0 and
@@ -315,12 +338,6 @@ int kt_read_int(const char *path, int *ret_val);
  * lacks the key.
  */
 int kt_read(const char *root, enum kt_key key, int *ret_val);
-/*
- * Write a value to a key, unjudged: the kernel takes what it takes. Returns 0, or a negative
- * errno: -ENOENT no such key, -EACCES not root, -EROFS read-only /proc/sys (a container),
- * -EINVAL the kernel refused the value, -EIO.
- */
-int kt_write(const char *root, enum kt_key key, int val);
 /*
  * Set the keys in want->mask to want's values as one transaction, all or nothing, that
  * concurrent kt_set() calls on the same keys take turns at: an exclusive flock on the file of
@@ -430,7 +447,19 @@ const char *kt_loader_name(enum kt_loader loader);
 int kt_loader_from_name(const char *name, enum kt_loader *ret);
 long kt_kernel_hz(const char *root);
 
-/* kt_advice.c */
+/*
+ * kt_advice.c: middleboxes that forget idle flows, and values that outlast them.
+ * kt_profile_at() gives the i-th built-in profile, or NULL past the last (static).
+ * kt_profile_find() finds one by name: 0 and *ret, or -ENOENT. kt_profile_timeout() gives its idle
+ * timeout in seconds; conntrack's is read from root (KT_PROC_ROOT) in the caller's namespace:
+ * 0 and *ret_secs, or -ENOENT (nf_conntrack not loaded), -ERANGE (below 1 s), or a read error.
+ * kt_idle_margin(): the margin kept under an idle timeout, a tenth of it, at least 5 s.
+ * kt_behind_check(): 0 when v (all three keys) keeps idle flows alive, time + intvl <=
+ * idle - margin; -ETIMEDOUT when the middlebox may forget them first; -ERANGE for values out of
+ * range. kt_suggest(): values that keep flows alive behind idle and, when detect > 0, notice a
+ * dead peer within detect seconds, never above the kernel's defaults: 0 and *ret, or -EDOM when
+ * no valid values meet both bounds.
+ */
 const struct kt_profile *kt_profile_at(size_t i);
 int kt_profile_find(const char *name, const struct kt_profile **ret);
 int kt_profile_timeout(const struct kt_profile *p, const char *root, long long *ret_secs);

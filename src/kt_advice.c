@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /*
  * The built-in profiles. The figures are the vendors' documented idle timeouts for established

@@ -170,4 +170,26 @@ int kt_bootfiles_read(int rootfd, enum kt_loader loader, struct kt_bootfiles *f,
 int kt_bootfiles_one(struct kt_bootfiles *f, const char *path);
 void kt_bootfiles_free(struct kt_bootfiles *f);
 
+/* kt_keys.c: the key a sysctl name (dotted or slashed) stands for: 0, or -ENOENT. */
+int kt_key_from_name(const char *name, enum kt_key *ret_key);
+
+/*
+ * kt_value.c: numbers as the kernel writes and reads them. kt_parse_kernel_int() parses what a
+ * /proc/sys file holds (an optional minus, digits, one newline): 0 and *ret_val, -EINVAL, or
+ * -ERANGE beyond an int. kt_kernel_parse() says what the kernel makes of a value a loader writes
+ * to key (proc_dointvec_jiffies at hz for the time and interval, a u8 for probes): 0 and
+ * *ret_val, or -EINVAL when the kernel refuses it.
+ */
+int kt_parse_kernel_int(const char *s, int *ret_val);
+int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
+
+/*
+ * kt_proc.c: one key at a time. kt_read_int() reads the integer a /proc/sys file holds: 0 and
+ * *ret_val, or -ENOENT, -EACCES, -EIO, -EBADMSG (not an int). kt_write() writes a value to a
+ * key, unjudged: 0, or -ENOENT no such key, -EACCES not root, -EROFS read-only /proc/sys,
+ * -EINVAL the kernel refused it, -EIO. kt_set() is the transaction callers use.
+ */
+int kt_read_int(const char *path, int *ret_val);
+int kt_write(const char *root, enum kt_key key, int val);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "katune.h"
+#include "kt_internal.h"
 
 /*
  * The accepted ranges are what a socket accepts for TCP_KEEPIDLE, TCP_KEEPINTVL and

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "../src/kt_internal.h"
 #include "tmptree.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "../src/kt_internal.h"
 
 /* A value no real key has, to see that failures leave the out-param alone. */
 #define KEY_SENTINEL	((enum kt_key)0x5a5a)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "katune.h"
+#include "../src/kt_internal.h"
 
 /* Out-params are pre-filled with these, to see that a failure leaves them alone. */
 #define INT_SENTINEL	(-7777)
