@@ -4,8 +4,23 @@
 #define KT_INTERNAL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "katune.h"
+
+/*
+ * Milliseconds on the monotonic clock: what every bounded wait and every measured time counts
+ * on, as wall-clock steps do not move it.
+ */
+static inline long long
+kt_now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 /*
  * isspace() of the C locale, whatever locale the program set: the kernel's and procps' notion
