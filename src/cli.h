@@ -85,6 +85,7 @@ int cli_getopt(int argc, char **argv, const struct option *opts);
 int cli_getopt_end(int c, int argc, char **argv);
 int cli_parse_uint(const char *opt, const char *arg, unsigned long long min,
     unsigned long long max, unsigned long long *ret);
+int cli_parse_duration(const char *opt, const char *arg, int min, int max, int *ret);
 int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
 void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
 int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
