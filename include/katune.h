@@ -1,7 +1,7 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
  * values are judged, how they are read from and written to the kernel and to sysctl.d files,
- * what applies at boot, network namespaces, idle-timeout advice, and the TCP connections of a
- * namespace.
+ * what applies at boot, network namespaces, idle-timeout advice, the TCP connections of a
+ * namespace, and how long a network path keeps an idle TCP flow (probe).
  *
  * The contract of every function here: it never prints and never exits; it returns 0 (or a
  * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
@@ -293,6 +293,48 @@ struct kt_sock_group {
 };
 
 /*
+ * ka-tune probe: how long the path to a TCP server keeps an idle flow: what is measured and
+ * what the answers say (kt_target.c, kt_bracket.c).
+ *
+ * The accepted --min and --max, in seconds, and --connections. The longest idle time leaves
+ * room for the kernel's own probe a second later: KT_TIME_MAX - 1, as TCP_KEEPIDLE takes at
+ * most KT_TIME_MAX.
+ */
+#define KT_PROBE_IDLE_MIN	2
+#define KT_PROBE_IDLE_MAX	32766
+#define KT_PROBE_MIN_DEFAULT	30
+#define KT_PROBE_MAX_DEFAULT	7200
+#define KT_PROBE_CONNS_MIN	2
+#define KT_PROBE_CONNS_MAX	64
+#define KT_PROBE_CONNS_DEFAULT	16
+/* The closest two connections of the second round are placed, in milliseconds. */
+#define KT_PROBE_STEP_MS	50
+/* Room for the HOST of HOST:PORT, NUL included (a DNS name has at most 253 bytes). */
+#define KT_PROBE_HOST_LEN	256
+/* Room for an address as ka-tune shows it, "[IPv6%zone]:port", NUL included. */
+#define KT_PROBE_ADDR_LEN	80
+
+/* What to measure: idle times from min_secs to max_secs, conns connections a round. */
+struct kt_probe_params {
+	int min_secs;		/* KT_PROBE_IDLE_MIN.., below max_secs */
+	int max_secs;		/* ..KT_PROBE_IDLE_MAX */
+	unsigned int conns;	/* KT_PROBE_CONNS_MIN..KT_PROBE_CONNS_MAX */
+};
+
+/* HOST:PORT as the user wrote it: host without the brackets of an IPv6 address. */
+struct kt_target {
+	char host[KT_PROBE_HOST_LEN];
+	unsigned int port;
+};
+
+/* How the path lost a flow. */
+enum kt_loss {
+	KT_LOSS_NONE,
+	KT_LOSS_DROP,		/* the probes went unanswered (ETIMEDOUT, or an ICMP error) */
+	KT_LOSS_RESET,		/* a probe was answered with a reset (ECONNRESET) */
+};
+
+/*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
  * like it) and the key's fixed relative path into buf: 0, or -ENAMETOOLONG when len is short.
@@ -508,5 +550,22 @@ int kt_sock_owners(const char *proc_dir, struct kt_sock *socks, size_t n,
  */
 int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
     size_t *ret_n);
+
+/* kt_target.c */
+/*
+ * Split "HOST:PORT" into *ret: HOST a name or an IPv4 address, or an IPv6 address in brackets
+ * ("[2001:db8::1]:22"); without brackets an IPv6 address is refused, as its last colon could be
+ * either. HOST may hold no blank or control byte; PORT is 1..65535, as kt_parse_uint() reads
+ * numbers. Returns 0 and fills *ret, -EINVAL for bad syntax or a host too long, or -ERANGE for
+ * a port outside 1..65535; *ret is untouched on failure.
+ */
+int kt_target_parse(const char *s, struct kt_target *ret);
+
+/* kt_bracket.c */
+/*
+ * Judge measurement parameters against the accepted ranges. Returns 0, -ERANGE when a value is
+ * outside its range, or -EINVAL when max_secs is not above min_secs.
+ */
+int kt_probe_params_check(const struct kt_probe_params *par);
 
 #endif

@@ -4,9 +4,12 @@
 #define KT_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "katune.h"
+
+struct addrinfo;
 
 /*
  * Milliseconds on the monotonic clock: what every bounded wait and every measured time counts
@@ -206,5 +209,39 @@ int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
  */
 int kt_read_int(const char *path, int *ret_val);
 int kt_write(const char *root, enum kt_key key, int val);
+
+/* kt_target.c */
+/*
+ * Look up the addresses of t for TCP (a name through the system's resolver). Returns 0 and sets
+ * *ret (a list for freeaddrinfo()), or -ENXIO when the host has no address, -EAGAIN when the
+ * lookup failed for now, -ENOMEM, or -EIO or another errno for other failures.
+ */
+int kt_target_resolve(const struct kt_target *t, struct addrinfo **ret);
+/*
+ * Write an address as ka-tune shows it: "a.b.c.d:port" or "[v6]:port"; an IPv4-mapped IPv6
+ * address (an IPv4 peer on a dual-stack socket) as the IPv4 one. "" when it cannot be written.
+ */
+void kt_addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+
+/* kt_bracket.c, shown to its tests */
+
+/*
+ * What the connections have shown so far: a flow was kept idle lo_ms (0: none yet) and one was
+ * lost after hi_ms (-1: none yet), so the path's idle timeout T has lo_ms < T <= hi_ms.
+ */
+struct kt_bracket {
+	long long lo_ms;
+	long long hi_ms;
+	enum kt_loss loss;	/* how the flow that set hi_ms was lost */
+};
+
+int kt_spread(long long min_ms, long long max_ms, unsigned int n, long long *ret_idle,
+    unsigned int *ret_n);
+int kt_refine(long long lo_ms, long long hi_ms, unsigned int n, long long *ret_idle,
+    unsigned int *ret_n);
+void kt_bracket_init(struct kt_bracket *b);
+int kt_bracket_kept(struct kt_bracket *b, long long idle_ms);
+int kt_bracket_lost(struct kt_bracket *b, long long idle_ms, enum kt_loss loss);
+int kt_bracket_open(const struct kt_bracket *b, long long idle_ms);
 
 #endif
