@@ -244,4 +244,46 @@ int kt_bracket_kept(struct kt_bracket *b, long long idle_ms);
 int kt_bracket_lost(struct kt_bracket *b, long long idle_ms, enum kt_loss loss);
 int kt_bracket_open(const struct kt_bracket *b, long long idle_ms);
 
+/* kt_conn.c: one connection of a probe, the detector. */
+
+enum kt_conn_state {
+	KT_CONN_CLOSED,		/* the slot is free */
+	KT_CONN_CONNECTING,	/* connect() in flight; due: its time limit */
+	KT_CONN_IDLE,		/* up and silent; due: when its probe is to be sent */
+	KT_CONN_PROBING,	/* its probe was triggered; due: the next look at TCP_INFO */
+	KT_CONN_KEPT,		/* the probe was answered; the kernel goes on probing; never due */
+};
+
+struct kt_conn {
+	int fd;
+	enum kt_conn_state state;
+	int round;		/* 1 or 2 */
+	long long idle_ms;	/* the idle time it tests */
+	int keepidle;		/* TCP_KEEPIDLE at connect: the kernel's own probe comes after it */
+	long long up_ms;	/* when connect() began, then when the handshake's answer came */
+	long long data_ms;	/* the far end's last data (a greeting), or up_ms */
+	long long last_ms;	/* the far end's last segment came no later than this */
+	long long trig_ms;	/* when its probe was triggered */
+	long long seen_ms;	/* the first look that found the probe out, or 0 */
+	long long due_ms;
+	long long rtt_ms;	/* a round trip, rounded up, with two deviations of margin */
+	int greeted;		/* the far end sent data right after the handshake */
+};
+
+/* What kt_conn_input() found on a connection, when it did not fail. */
+enum kt_conn_news {
+	KT_NEWS_NONE,		/* nothing */
+	KT_NEWS_DATA,		/* the far end sent data (read and dropped) */
+	KT_NEWS_FIN,		/* the far end closed it */
+};
+
+int kt_conn_open(struct kt_conn *c, const struct addrinfo *ai, int round, long long idle_ms);
+void kt_conn_close(struct kt_conn *c);
+int kt_conn_connected(struct kt_conn *c, short revents);
+int kt_conn_input(struct kt_conn *c, short revents);
+int kt_conn_greeting(struct kt_conn *c);
+int kt_conn_trigger(struct kt_conn *c);
+int kt_conn_check(struct kt_conn *c, long long *ret_idle_ms);
+int kt_conn_lost(struct kt_conn *c, int err, long long *ret_idle_ms, enum kt_loss *ret_loss);
+
 #endif
