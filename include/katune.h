@@ -296,7 +296,7 @@ struct kt_sock_group {
 /*
  * ka-tune probe: how long the path to a TCP server keeps an idle flow: what is measured and
  * what the answers say (kt_target.c, kt_bracket.c), with the kernel's own keepalive as the
- * detector (kt_conn.c, kt_probe.c).
+ * detector (kt_conn.c, kt_probe.c), and the quiet far end to measure against (kt_listen.c).
  *
  * The accepted --min and --max, in seconds, and --connections. The longest idle time leaves
  * room for the kernel's own probe a second later: KT_TIME_MAX - 1, as TCP_KEEPIDLE takes at
@@ -404,6 +404,31 @@ struct kt_probe_status {
 typedef int (*kt_probe_cb)(const struct kt_probe_status *st, void *userdata);
 
 struct kt_probe;
+
+/* What the far end (kt_listen_run()) reports. */
+enum kt_listen_event {
+	KT_LISTEN_LISTENING,	/* bound: addr and port are the local ones */
+	KT_LISTEN_ACCEPTED,	/* a connection came: addr is the peer */
+	KT_LISTEN_ENDED,	/* it ended: how (or err), and when */
+};
+
+struct kt_listen_status {
+	enum kt_listen_event event;
+	const char *addr;
+	unsigned int port;		/* LISTENING: the port listened on */
+	enum kt_end how;		/* ENDED: KT_END_FIN or KT_END_RESET, else KT_END_NONE */
+	int err;			/* ENDED by another error: its negative errno, else 0 */
+	long long held_ms;		/* ENDED: since it was accepted */
+	long long idle_ms;		/* ENDED: since the last data it brought, or the accept */
+	unsigned long long bytes;	/* ENDED: data received, and dropped */
+	unsigned int segs_in;		/* ENDED: TCP segments received, keepalive probes too */
+	unsigned int open;		/* connections held */
+};
+
+/* Told of each event; a non-zero return stops kt_listen_run(). */
+typedef int (*kt_listen_cb)(const struct kt_listen_status *st, void *userdata);
+
+struct kt_listen;
 
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
@@ -667,5 +692,26 @@ int kt_probe_run(struct kt_probe *p, const sigset_t *waitmask, kt_probe_cb cb, v
 void kt_probe_result(const struct kt_probe *p, struct kt_probe_result *ret);
 /* Close every connection and free p; NULL is nothing to do. */
 void kt_probe_free(struct kt_probe *p);
+
+/* kt_listen.c */
+/*
+ * Listen on port (1..65535; 0: one the kernel picks) on every local address, IPv6 and IPv4
+ * alike (IPv4 only where the system has no IPv6). Returns 0 and sets *ret (to free with
+ * kt_listen_free()), or a negative errno: -EADDRINUSE, -EACCES (a port below 1024 without
+ * CAP_NET_BIND_SERVICE), -ENOMEM...
+ */
+int kt_listen_open(unsigned int port, struct kt_listen **ret);
+/*
+ * Accept and hold connections: never send on them, never turn keepalive on (the far end must
+ * not refresh the path itself), read and drop what they bring, and tell cb (NULL: nobody) of
+ * the listening address first, then of each connection as it comes and as it ends. Runs until
+ * a signal interrupts the wait (-EINTR; waitmask as for kt_probe_run()) or cb asks to stop
+ * (-ECANCELED): call again to go on. Returns another negative errno when accepting or waiting
+ * fails.
+ */
+int kt_listen_run(struct kt_listen *l, const sigset_t *waitmask, kt_listen_cb cb,
+    void *userdata);
+/* Close the listening socket and every connection held, and free l; NULL is nothing to do. */
+void kt_listen_free(struct kt_listen *l);
 
 #endif
