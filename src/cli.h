@@ -45,7 +45,7 @@ struct cli_command {
 	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
-    cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
+    cli_cmd_sockets, cli_cmd_probe, cli_cmd_persist, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -125,6 +125,8 @@ enum cli_about {
 	CLI_ABOUT_PROCESS_AS_ROOT,	/* a process looked at by root, who can be refused too */
 	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
+	CLI_ABOUT_PROBE,	/* probe: looking HOST up and connecting to it */
+	CLI_ABOUT_LISTEN,	/* probe --listen: listening on a port, and its connections */
 };
 const char *cli_strerror(int err, enum cli_about about);
 
