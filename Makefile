@@ -56,7 +56,7 @@ Q := @
 endif
 
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd jq python3 \
+               valgrind strace procps util-linux iproute2 nftables systemd jq python3 \
                zsh bash-completion
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -79,7 +79,8 @@ $(BUILD)/%.o: %.c $(FLAGS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The unit tests share the temp-tree helpers of tests/tmptree.c; sockpeer needs none of them.
+# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys
+# and idlepeer need none of them.
 $(TESTS): $(TMPTREE)
 
 $(BUILD)/tests/%: tests/%.c $(LIBKT) $(FLAGS)
@@ -98,13 +99,14 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
+check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUILD)/tests/idlepeer
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)KT_ENOSYS=$(BUILD)/tests/enosys sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)KT_IDLEPEER=$(BUILD)/tests/idlepeer sh tests/probe.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -113,12 +115,13 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
-		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" KT_BOOT_TREES=40 check-unit check-cli
+		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" KT_BOOT_TREES=40 KT_PROBE_CASES=quick \
+		check-unit check-cli
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
 		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer \
-		build/clang/tests/enosys
+		build/clang/tests/enosys build/clang/tests/idlepeer
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.
