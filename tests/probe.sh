@@ -184,6 +184,18 @@ start_far() {
 	reached || { fail "the far end did not start: $(cat "$far_file")"; return 1; }
 }
 
+# start_listen [PATTERN...]: start_far for ka-tune probe --listen 7000 in the server namespace
+# of case $c, its first milestone 'listening on', the others PATTERNs.
+start_listen() {
+	start_far "$tmp/$c.far" 'listening on*' "$@" -- \
+	    ip netns exec "${c}s" "$bin" probe --listen 7000
+}
+
+# start_peer ARGS...: start_far for tests/idlepeer ARGS in the server namespace of case $c.
+start_peer() {
+	start_far "$tmp/$c.far" ready -- ip netns exec "${c}s" "$peer" "$@"
+}
+
 # reached: wait for the far end's next milestone; $far_seen then holds its line.
 reached() {
 	await '*' "$far_ready" "$tmp/$c.seen" && far_seen=$(cat "$tmp/$c.seen")
@@ -246,8 +258,7 @@ bracket() {
 	shift 5
 	t "$c: a path that forgets after $timeout s ($mode) is measured within 2.5 x $timeout s"
 	topo "$c" "$mode" "$timeout" || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' -- ip netns exec "${c}s" "$bin" probe \
-	    --listen 7000 || return
+	start_listen || return
 	probe_in "${c}c" 0 probe "$target" --json "$@"
 	measured "$c" "$timeout" "$mode" "$width" "$target"
 	stop_far
@@ -286,7 +297,7 @@ server() {
 	c=$1 how=$2 min=$3
 	t "$c: a server that ends idle connections after 5 s ($how) is told from the path"
 	topo "$c" drop 600 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" ready -- ip netns exec "${c}s" "$peer" 7000 5 "$how" || return
+	start_peer 7000 5 "$how" || return
 	probe_in "${c}c" 1 probe "$far4" --min "$min" --max 60 --json
 	jq_true ".verdict == \"server\" and .server_end == \"$how\""
 	jq_true '.server_ms >= 4900 and .server_ms <= 5500 and .elapsed_ms <= 12500'
@@ -302,7 +313,7 @@ serverfin() {
 	c=sf
 	t "$c: the text says it is the server's own limit, and points to probe --listen"
 	topo "$c" drop 600 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" ready -- ip netns exec "${c}s" "$peer" 7000 5 fin || return
+	start_peer 7000 5 fin || return
 	probe_in "${c}c" 1 probe "$far4" --min 10 --max 60
 	out_has "198.51.100.2:7000 itself ended idle connections after 5."
 	out_has "s (closed (FIN)): that is the server's own idle limit, not the path's"
@@ -315,7 +326,7 @@ greet15() {
 	c=g15
 	t "$c: a greeting server's path is measured from the greeting"
 	topo "$c" drop 15 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" ready -- ip netns exec "${c}s" "$peer" -g 7000 || return
+	start_peer -g 7000 || return
 	probe_in "${c}c" 0 probe "$far4" --min 5 --max 60 --json
 	measured "$c" 15 drop 600 "$far4"
 	stop_far
@@ -326,8 +337,7 @@ below() {
 	c=bm
 	t "$c: a timeout below --min is said, and nothing suggested"
 	topo "$c" reset 15 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' -- ip netns exec "${c}s" "$bin" probe \
-	    --listen 7000 || return
+	start_listen || return
 	probe_in "${c}c" 1 probe "$far4" --min 20 --max 60 --json
 	jq_true '.verdict == "below_min" and .lo_ms == null and .hi_ms >= 15000'
 	jq_true '.hi_ms <= 20500 and .loss == "reset" and .suggest == null'
@@ -341,8 +351,7 @@ listen() {
 	c=li
 	t "$c: probe --listen holds connections without keepalive and logs their ends"
 	topo "$c" drop 600 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on *' 'accepted *(2 held)' 'ended *' -- \
-	    ip netns exec "${c}s" "$bin" probe --listen 7000 || return
+	start_listen 'accepted *(2 held)' 'ended *' || return
 	[ "$far_seen" = "listening on [::]:7000" ] || fail "it says: $far_seen"
 	ip netns exec "${c}c" "$bin" probe "$far4" --min 2 --max 3 --connections 2 \
 	    --json >"$tmp/$c.json" 2>&1 &
@@ -374,8 +383,7 @@ sigint() {
 	t "$c: on a terminal, one status line; SIGINT prints the bracket so far, exit 1"
 	command -v script >/dev/null 2>&1 || { echo "SKIP: $name: $c: no script(1)"; return; }
 	topo "$c" drop 15 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' -- ip netns exec "${c}s" "$bin" probe \
-	    --listen 7000 || return
+	start_listen || return
 	cmd="echo \$\$ >'$tmp/$c.pid'; exec ip netns exec ${c}c '$bin' probe $far4 --min 3"
 	# shellcheck disable=SC2016 # $1 and $2 are the inner shell's
 	follow "$tmp/$c.tty" '*kept through*' -- sh -c '
@@ -402,8 +410,7 @@ sigterm() {
 	c=st
 	t "$c: SIGTERM prints what is known so far, exit 1"
 	topo "$c" drop 15 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' 'accepted *(16 held)' -- \
-	    ip netns exec "${c}s" "$bin" probe --listen 7000 || return
+	start_listen 'accepted *(16 held)' || return
 	ip netns exec "${c}c" "$bin" probe "$far4" --min 5 --max 60 --json \
 	    >"$out" 2>"$err" &
 	client=$!
@@ -423,8 +430,7 @@ names() {
 	c=na
 	t "$c: a name is looked up; no loss up to --max is said, exit 0"
 	topo "$c" drop 600 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' -- ip netns exec "${c}s" "$bin" probe \
-	    --listen 7000 || return
+	start_listen || return
 	probe_in "${c}c" 0 probe far.example:7000 --min 2 --max 8 --json
 	jq_true '.verdict == "no_loss" and .lo_ms >= 7900 and .hi_ms == null'
 	jq_true '.target == "far.example:7000" and .address == "198.51.100.2:7000"'
@@ -472,8 +478,7 @@ premise() {
 	c=pl
 	t "$c: with nf_conntrack_tcp_loose=1 the simulated NAT never forgets"
 	topo "$c" drop 15 1 || { fail "cannot build the path"; return; }
-	start_far "$tmp/$c.far" 'listening on*' -- ip netns exec "${c}s" "$bin" probe \
-	    --listen 7000 || return
+	start_listen || return
 	probe_in "${c}c" 0 probe "$far4" --min 5 --max 30 --json
 	jq_true '.verdict == "no_loss" and .lo_ms >= 29900'
 	stop_far
