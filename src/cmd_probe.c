@@ -42,11 +42,17 @@ catch_signals(sigset_t *ret_waitmask)
 	return 0;
 }
 
-/* ms as seconds with one decimal: cut down, so that a lower bound stays one, or rounded up. */
+/*
+ * How secs() comes to a tenth of a second: down, so that a lower bound stays one; up, for an
+ * upper bound; to the nearest, for a time that is neither.
+ */
+enum rounding { DOWN = 0, NEAREST = 50, UP = 99 };
+
+/* ms (0 or more) as seconds with one decimal, rounded as how says. */
 static const char *
-secs(long long ms, int up, char *buf, size_t len)
+secs(long long ms, enum rounding how, char *buf, size_t len)
 {
-	long long d = up ? (ms + 99) / 100 : ms / 100;
+	long long d = (ms + how) / 100;
 
 	(void)snprintf(buf, len, "%lld.%lld", d / 10, d % 10);
 	return buf;
@@ -58,8 +64,8 @@ bracket_text(long long lo_ms, long long hi_ms, char *buf, size_t len)
 {
 	char lo[24], hi[24];
 
-	secs(lo_ms, 0, lo, sizeof(lo));
-	secs(hi_ms, 1, hi, sizeof(hi));
+	secs(lo_ms, DOWN, lo, sizeof(lo));
+	secs(hi_ms, UP, hi, sizeof(hi));
 	if (lo_ms > 0 && hi_ms >= 0)
 		(void)snprintf(buf, len, "between %s and %s s", lo, hi);
 	else if (lo_ms > 0)
@@ -182,9 +188,9 @@ print_failure(const char *target, const struct kt_probe_result *r)
 {
 	char lo[24], hi[24], srv[24], a[24], b[24];
 
-	secs(r->lo_ms, 0, lo, sizeof(lo));
-	secs(r->hi_ms, 1, hi, sizeof(hi));
-	secs(r->server_ms, 0, srv, sizeof(srv));
+	secs(r->lo_ms, DOWN, lo, sizeof(lo));
+	secs(r->hi_ms, UP, hi, sizeof(hi));
+	secs(r->server_ms, NEAREST, srv, sizeof(srv));
 	switch (r->verdict) {
 	case KT_VERDICT_BELOW_MIN:
 		printf("the path to %s forgot an idle TCP flow after %s s at most, the shortest "
@@ -202,8 +208,8 @@ print_failure(const char *target, const struct kt_probe_result *r)
 		printf("the path to %s does not forget idle flows by one timer: a flow was lost "
 		       "after %s s while another was kept through %s s (keepalive probes may not "
 		       "refresh it, or the flows take different paths)\n", target,
-		    secs(r->conflict_lost_ms, 1, a, sizeof(a)),
-		    secs(r->conflict_kept_ms, 0, b, sizeof(b)));
+		    secs(r->conflict_lost_ms, UP, a, sizeof(a)),
+		    secs(r->conflict_kept_ms, DOWN, b, sizeof(b)));
 		break;
 	default:
 		print_interrupted(target, r, lo, hi);
@@ -217,8 +223,8 @@ print_text(const char *target, const struct kt_probe_result *r)
 {
 	char lo[24], hi[24], srv[24], el[24];
 
-	secs(r->lo_ms, 0, lo, sizeof(lo));
-	secs(r->hi_ms, 1, hi, sizeof(hi));
+	secs(r->lo_ms, DOWN, lo, sizeof(lo));
+	secs(r->hi_ms, UP, hi, sizeof(hi));
 	if (r->verdict == KT_VERDICT_BRACKET) {
 		printf("the path to %s forgets idle TCP flows after between %s and %s s (%s)\n",
 		    target, lo, hi, loss_name(r->loss));
@@ -232,11 +238,12 @@ print_text(const char *target, const struct kt_probe_result *r)
 	}
 	if (r->server_ms >= 0 && r->verdict != KT_VERDICT_SERVER)
 		printf("note: the far end itself ended a connection after %s s (%s)\n",
-		    secs(r->server_ms, 0, srv, sizeof(srv)), end_name(r->server_end));
+		    secs(r->server_ms, NEAREST, srv, sizeof(srv)), end_name(r->server_end));
 	if (r->addr[0])
 		printf("measured %s in %s s with %u connections: %u kept, %u lost, %u ended by the "
-		       "far end, %u failed\n", r->addr, secs(r->elapsed_ms, 1, el, sizeof(el)),
-		    r->opened, r->kept, r->lost, r->ended, r->failed);
+		       "far end, %u failed\n", r->addr,
+		    secs(r->elapsed_ms, NEAREST, el, sizeof(el)), r->opened, r->kept, r->lost,
+		    r->ended, r->failed);
 }
 
 /* A number of ms for JSON: null when unknown (negative, or 0 for lo_ms). */
@@ -359,8 +366,9 @@ listen_event(const struct kt_listen_status *st, void *userdata)
 	else
 		printf("ended %s: %s after %s s held, %s s idle; %u segments and %llu bytes in "
 		       "(%u held)\n", st->addr, ended_how(st),
-		    secs(st->held_ms, 0, held, sizeof(held)),
-		    secs(st->idle_ms, 0, idle, sizeof(idle)), st->segs_in, st->bytes, st->open);
+		    secs(st->held_ms, NEAREST, held, sizeof(held)),
+		    secs(st->idle_ms, NEAREST, idle, sizeof(idle)), st->segs_in, st->bytes,
+		    st->open);
 	return ferror(stdout);
 }
 
