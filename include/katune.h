@@ -183,9 +183,10 @@ enum kt_plan {
 struct kt_persist_key {
 	enum kt_plan plan;
 	int val;		/* the value written, unless REMOVED or NONE */
-	int old_int;		/* CHANGED: whether the kernel takes the old value as the number old */
+	/* The value in force before, when the file assigned one (CHANGED, UNCHANGED, REMOVED). */
+	int old_int;		/* whether the kernel takes it as the number old */
 	int old;
-	char *old_text;		/* CHANGED and not old_int: the old value as written; NUL-terminated */
+	char *old_text;		/* not old_int: the old value as written; NUL-terminated */
 	size_t old_len;		/* its length: it may hold any byte */
 	unsigned int line;	/* the line of the new text that assigns the key, or 0 */
 };
@@ -207,6 +208,8 @@ struct kt_persist_result {
 	struct kt_persist_key keys[KT_NKEYS];
 	char *text;		/* the new text, unless the file is deleted */
 	size_t len;
+	char *before;		/* the text before, NULL when there was no file; NUL-terminated */
+	size_t before_len;
 	unsigned int warnings;	/* KT_PERSIST_WARN_* */
 	int sync_err, boot_err;
 	/* After a write: the boot as req.loader makes it, and the keys whose value written is not
