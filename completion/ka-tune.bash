@@ -60,21 +60,22 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set check suggest sockets persist help" "$cur"
+			_ka_tune_offer "show set check suggest sockets persist apply help" "$cur"
 		fi
 		return 0
 	fi
 
 	case $cmd in
 	show) opts="--json --sysctl --all-netns --boot --loader --root --help" ;;
-	set) opts="--time --intvl --probes --dry-run --help" ;;
-	check) opts="--loader --behind --idle-timeout --help" ;;
+	set) opts="--time --intvl --probes --dry-run --persist --file --json --help" ;;
+	check) opts="--loader --behind --idle-timeout --json --help" ;;
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --k8s --docker --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
-	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
+	persist) opts="--time --intvl --probes --file --root --dry-run --remove --json --help" ;;
+	apply) opts="--loader --dry-run --json --help" ;;
 	help)			# help COMMAND: one command's name, once
 		((COMP_CWORD == cmdi + 1)) &&
-		    _ka_tune_offer "show set check suggest sockets persist help" "$cur"
+		    _ka_tune_offer "show set check suggest sockets persist apply help" "$cur"
 		return 0
 		;;
 	*) return 0 ;;		# unknown words take nothing more
