@@ -18,6 +18,7 @@ _ka-tune_commands()
 		'sockets:which TCP connections use keepalive, and whose they are'
 		'persist:write the values to a sysctl.d file for the next boot'
 		'apply:set the running values to the boot values, as the loader would'
+		'metrics:the values, drift and connections for Prometheus (node_exporter)'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
@@ -145,6 +146,9 @@ _ka-tune()
 	apply)
 		args+=("$loader" '--dry-run[print the plan, change nothing]'
 			'--json[one JSON object: the result]')
+		;;
+	metrics)
+		args+=("$behind" '--output=[replace this *.prom file whole]:file:_files')
 		;;
 	help)
 		args+=('1: :_ka-tune_commands')

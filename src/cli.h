@@ -49,6 +49,7 @@ struct cli_command {
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
     cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
 extern const struct cli_command cli_cmd_apply;
+extern const struct cli_command cli_cmd_metrics;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {

@@ -90,6 +90,8 @@ done
 	bz|ka-tune set --probes 5 --|--dry-run --file --help --intvl --json --persist --time
 	bz|ka-tune apply --dry-run --|--help --json --loader
 	bz|ka-tune apply --loader |procps systemd
+	bz|ka-tune metrics --output |a.conf b.txt conf.d image
+	bz|ka-tune metrics --behind aws-nat --|--help --output
 	bz|ka-tune sockets --port |
 	bz|ka-tune sockets --no-keepalive --|--help --json --port
 	z|ka-tune show --boot --json -|--help --loader --root
