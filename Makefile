@@ -105,6 +105,7 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 	$(Q)KT_ENOSYS=$(BUILD)/tests/enosys sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)sh tests/fleet.sh ./$(BIN)
+	$(Q)sh tests/ansible.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/metrics.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
