@@ -4,6 +4,7 @@
 #define KT_CLI_H
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stddef.h>
 
 #include "katune.h"
@@ -72,6 +73,20 @@ const char *cli_vis(const char *s, char *buf, size_t len);
 void cli_json_string(const char *s);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_finish(int status);
+
+/* cli_sock.c: how connections are written (sockets, enable). */
+/* Room for "[IPv6 address]:port", and for "pid/comm" (comm escaped), NUL included. */
+#define CLI_ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
+#define CLI_PROCESS_LEN	(12 + CLI_VIS_LEN(KT_COMM_LEN))
+/* The narrowest LOCAL and REMOTE columns, as ka-tune(8) shows them. */
+#define CLI_ENDPOINT_WIDTH	22
+void cli_format_addr(int family, const unsigned char *addr, char *buf, size_t len);
+void cli_format_endpoint(int family, const unsigned char *addr, unsigned int port, char *buf,
+    size_t len);
+int cli_endpoint_fit(int width, int family, const unsigned char *addr, unsigned int port);
+void cli_format_process(int pid, const char *comm, char *buf, size_t len);
+void cli_json_endpoints(int family, int state, const unsigned char *local, unsigned int lport,
+    const unsigned char *remote, unsigned int rport);
 
 /* cli_args.c: options and their values. */
 enum {

@@ -3,6 +3,7 @@
 #define KT_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "katune.h"
 
@@ -17,11 +18,11 @@ kt_c_space(char c)
 }
 
 /*
- * The pid a /proc entry's name stands for: all decimal digits, 1 to KT_PID_MAX; else 0 (self,
- * sys, a file...). kt_netns.c and kt_sockowner.c walk /proc alike.
+ * The number a /proc entry's name stands for: all decimal digits, 1 to max; else 0 (self, sys,
+ * ".", a file...). The one rule for the names of /proc's pid entries and of /proc/PID/fd.
  */
 static inline long
-kt_entry_pid(const char *name)
+kt_entry_number(const char *name, long max)
 {
 	long v = 0;
 
@@ -31,11 +32,23 @@ kt_entry_pid(const char *name)
 		if (*name < '0' || *name > '9')
 			return 0;
 		v = v * 10 + (*name - '0');
-		if (v > KT_PID_MAX)
+		if (v > max)
 			return 0;
 	}
 	return v;
 }
+
+/* The pid a /proc entry's name stands for, or 0: kt_netns.c and kt_sockowner.c walk /proc alike. */
+static inline long
+kt_entry_pid(const char *name)
+{
+	return kt_entry_number(name, KT_PID_MAX);
+}
+
+/* kt_procpid.c: one process's files in /proc. */
+ssize_t kt_proc_read(int procfd, const char *pid, const char *what, char *buf, size_t len);
+void kt_proc_comm(int procfd, const char *pid, char comm[KT_COMM_LEN]);
+int kt_socket_link(const char *link, size_t len, unsigned int *ret_inode);
 
 /* kt_lock.c */
 /*

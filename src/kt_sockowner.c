@@ -88,51 +88,6 @@ fill_slots(struct owners *o, const struct kt_sock *socks, size_t n)
 	return filled;
 }
 
-/* Parse a link "socket:[INODE]" of len bytes. Returns 1 and sets *ret, or 0 for another link. */
-static int
-link_inode(const char *link, size_t len, unsigned int *ret)
-{
-	static const char prefix[] = "socket:[";
-	unsigned long long v = 0;
-	size_t i = sizeof(prefix) - 1;
-
-	if (len < i + 2 || memcmp(link, prefix, i) != 0 || link[len - 1] != ']')
-		return 0;
-	for (; i < len - 1; i++) {
-		if (link[i] < '0' || link[i] > '9' || v > 0xffffffffULL / 10)
-			return 0;
-		v = v * 10 + (unsigned int)(link[i] - '0');
-	}
-	if (v == 0 || v > 0xffffffffULL)
-		return 0;
-	*ret = v;
-	return 1;
-}
-
-/* Read up to len - 1 bytes of the /proc file "PID/what" into buf, NUL-terminated. */
-static ssize_t
-read_proc_file(int procfd, const char *pid, const char *what, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", pid, what) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	buf[0] = '\0';		/* what a process that has just exited leaves: nothing */
-	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, len - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		n = -errno;
-	(void)close(fd);
-	buf[n < 0 ? 0 : n] = '\0';
-	return n;
-}
-
 /*
  * Whether process pid is a kernel thread, from the flags in /proc/PID/stat (readable by all):
  * it holds no files, so not being allowed to look at them hides nothing.
@@ -143,7 +98,7 @@ is_kthread(int procfd, const char *pid)
 	char buf[512];
 	const char *p;
 
-	if (read_proc_file(procfd, pid, "stat", buf, sizeof(buf)) <= 0)
+	if (kt_proc_read(procfd, pid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
 	/* After "(comm)", which may hold anything: state ppid pgrp session tty_nr tpgid flags. */
 	p = strrchr(buf, ')');
@@ -157,7 +112,6 @@ static int
 add_proc(struct owners *o, int procfd, const char *name, int pid)
 {
 	struct proc *p;
-	ssize_t n;
 
 	if (o->nprocs == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
@@ -170,9 +124,7 @@ add_proc(struct owners *o, int procfd, const char *name, int pid)
 	}
 	p = &o->procs[o->nprocs];
 	p->pid = pid;
-	n = read_proc_file(procfd, name, "comm", p->comm, sizeof(p->comm));
-	if (n > 0 && p->comm[n - 1] == '\n')
-		p->comm[n - 1] = '\0';
+	kt_proc_comm(procfd, name, p->comm);
 	return o->nprocs++;
 }
 
@@ -219,7 +171,7 @@ scan_fds(struct owners *o, int procfd, const char *name, int pid)
 			o->not_seen++;
 			break;
 		}
-		if (len <= 0 || !link_inode(link, len, &inode) || !(s = find_slot(o, inode)))
+		if (len <= 0 || !kt_socket_link(link, len, &inode) || !(s = find_slot(o, inode)))
 			continue;
 		if (s->proc >= 0 && o->procs[s->proc].pid <= pid)
 			continue;
