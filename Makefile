@@ -35,6 +35,11 @@ CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TESTS      := $(TEST_SRCS:%.c=$(BUILD)/%)
 LIBKT      := $(BUILD)/libkatune.a
 TMPTREE    := $(BUILD)/tests/tmptree.o
+# Test helpers: a shim that pauses ka-tune enable at a chosen pidfd_getfd(), and a launcher
+# that makes chosen system calls fail through seccomp. The shim is never sanitized: ASan would
+# have to come first in every program it is preloaded into.
+NOSAN_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS))
+PAUSE_GETFD := $(BUILD)/tests/pause_getfd.so
 # make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
 STAGE      := $(BUILD)/stage
 
@@ -74,6 +79,11 @@ $(LIBKT): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(PAUSE_GETFD): tests/pause_getfd.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) -fPIC -shared -o $@ $<
+
 $(BUILD)/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
@@ -98,13 +108,15 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(BUILD)/tests/sockpeer
+check-cli: $(BIN) $(BUILD)/tests/sockpeer $(PAUSE_GETFD) $(BUILD)/tests/sysfail
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_PAUSE_GETFD=$(PAUSE_GETFD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
+		sh tests/enable.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -117,7 +129,8 @@ check-asan:
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
-		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer
+		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) \
+		build/clang/tests/sockpeer build/clang/tests/pause_getfd.so build/clang/tests/sysfail
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.

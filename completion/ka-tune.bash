@@ -22,6 +22,7 @@ _ka_tune()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local opt cmd="" cmdi=0 opts given=" " left="" word i IFS=$' \t\n'
+	local cmds="show set check suggest sockets persist enable help"
 
 	COMPREPLY=()
 
@@ -60,7 +61,7 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set check suggest sockets persist help" "$cur"
+			_ka_tune_offer "$cmds" "$cur"
 		fi
 		return 0
 	fi
@@ -72,9 +73,9 @@ _ka_tune()
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --k8s --docker --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
+	enable) opts="--pid --port --time --intvl --probes --dry-run --json --help" ;;
 	help)			# help COMMAND: one command's name, once
-		((COMP_CWORD == cmdi + 1)) &&
-		    _ka_tune_offer "show set check suggest sockets persist help" "$cur"
+		((COMP_CWORD == cmdi + 1)) && _ka_tune_offer "$cmds" "$cur"
 		return 0
 		;;
 	*) return 0 ;;		# unknown words take nothing more

@@ -17,6 +17,7 @@ _ka-tune_commands()
 		'suggest:values that keep idle connections alive behind a NAT or LB'
 		'sockets:which TCP connections use keepalive, and whose they are'
 		'persist:write the values to a sysctl.d file for the next boot'
+		'enable:turn keepalive on in a running process'\''s TCP sockets'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
@@ -132,6 +133,15 @@ _ka-tune()
 			'(--file)--root=[write DIR/etc/sysctl.d/90-ka-tune.conf]:dir:_files -/'
 			'(--time --intvl --probes)--remove[take the three keys out]'
 			'--dry-run[print the new content, write nothing]'
+		)
+		;;
+	enable)
+		args+=(
+			'--pid=[the process whose TCP sockets to turn keepalive on in]:process:_pids'
+			'--port=[only the sockets whose local or remote port is N]:port: '
+			"$time" "$intvl" "$probes"
+			'--dry-run[say what would change, change nothing]'
+			'--json[one JSON object: each socket before and after, and the counts]'
 		)
 		;;
 	help)

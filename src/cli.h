@@ -46,7 +46,7 @@ struct cli_command {
 	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
-    cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
+    cli_cmd_sockets, cli_cmd_persist, cli_cmd_enable, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -125,8 +125,11 @@ enum cli_about {
 	CLI_ABOUT_PROCESS_AS_ROOT,	/* a process looked at by root, who can be refused too */
 	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
+	CLI_ABOUT_PIDFD,	/* taking a process's descriptors (pidfd_open, pidfd_getfd) */
+	CLI_ABOUT_SOCKET,	/* setting a socket option */
 };
 const char *cli_strerror(int err, enum cli_about about);
+const char *cli_denial(enum kt_denial why, int yama_scope);
 
 /* Reading the boot values, for show --boot and check (in cmd_check.c for now). */
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret);

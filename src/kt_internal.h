@@ -49,6 +49,19 @@ kt_entry_pid(const char *name)
 ssize_t kt_proc_read(int procfd, const char *pid, const char *what, char *buf, size_t len);
 void kt_proc_comm(int procfd, const char *pid, char comm[KT_COMM_LEN]);
 int kt_socket_link(const char *link, size_t len, unsigned int *ret_inode);
+/* A socket a process holds, by its lowest descriptor, as /proc/PID/fd lists them. */
+struct kt_fd_sock {
+	int fd;
+	unsigned int inode;
+};
+int kt_proc_sockets(int fddir, struct kt_fd_sock **ret_socks, size_t *ret_n);
+
+/* kt_tcpsock.c: one socket's keepalive (enable --pid and the preload library). */
+int kt_tcp_socket(int fd, int *ret_family);
+int kt_ka_is_on(int fd);
+int kt_ka_read(int fd, struct kt_sock_ka *ret);
+int kt_ka_set(int fd, const struct kt_values *want, int keepalive, const struct kt_sock_ka *restore,
+    struct kt_ka_failure *ret_fail);
 
 /* kt_lock.c */
 /*

@@ -64,6 +64,10 @@ done
 	echo "bz|ka-tune show --boot --loader=|$loaders"
 	cat <<-EOF
 	bz|ka-tune s|set show sockets suggest
+	bz|ka-tune e|enable
+	bz|ka-tune enable --dry-run --|--help --intvl --json --pid --port --probes --time
+	b|ka-tune enable --pid |
+	z|ka-tune enable --pid |~SELF
 	bz|ka-tune check --behind a|aliyun-nat aws-nat azure-lb
 	bz|ka-tune suggest --behind=g|gcp-nat
 	bz|ka-tune help show |

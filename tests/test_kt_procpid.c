@@ -1,5 +1,5 @@
-/* test_kt_procpid.c: unit tests for kt_procpid.c: a process's name and socket links, read from
- * temp trees laid out like /proc. */
+/* test_kt_procpid.c: unit tests for kt_procpid.c: a process's name and socket links read from
+ * temp trees laid out like /proc, and the real /proc/self/fd. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -90,6 +93,94 @@ test_comm(void **state)
 	(void)close(procfd);
 }
 
+/*
+ * The sockets of an fd directory: each once, with its lowest descriptor (0 included), by
+ * descriptor; links to other files, and malformed ones, are passed over.
+ */
+static void
+test_sockets_tree(void **state)
+{
+	const struct tmptree *t = *state;
+	struct kt_fd_sock *socks = NULL;
+	char path[PATH_MAX];
+	size_t n = 99;
+	int fddir;
+
+	tmptree_mkdirs(t->root, "fd");
+	tmptree_link(t->root, "fd/0", "socket:[500]");
+	tmptree_link(t->root, "fd/1", "/dev/pts/0");
+	tmptree_link(t->root, "fd/7", "socket:[300]");
+	tmptree_link(t->root, "fd/12", "socket:[500]");
+	tmptree_link(t->root, "fd/3", "socket:[300]");
+	tmptree_link(t->root, "fd/4", "pipe:[300]");
+	tmptree_link(t->root, "fd/9", "socket:[x]");
+	tmptree_link(t->root, "fd/10", "socket:[100]");
+	tmptree_put(t->root, "fd/11", "not a link");
+	tmptree_path(t->root, "fd", path, sizeof(path));
+	fddir = open(path, O_RDONLY | O_DIRECTORY);
+	assert_true(fddir >= 0);
+	assert_int_equal(kt_proc_sockets(fddir, &socks, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(socks[0].fd, 0);
+	assert_int_equal(socks[0].inode, 500);
+	assert_int_equal(socks[1].fd, 3);
+	assert_int_equal(socks[1].inode, 300);
+	assert_int_equal(socks[2].fd, 10);
+	assert_int_equal(socks[2].inode, 100);
+	free(socks);
+	/* Read again from the same descriptor: the same list. */
+	assert_int_equal(kt_proc_sockets(fddir, &socks, &n), 0);
+	assert_int_equal(n, 3);
+	free(socks);
+	(void)close(fddir);
+}
+
+/* An fd directory without sockets gives none, and no array. */
+static void
+test_sockets_none(void **state)
+{
+	const struct tmptree *t = *state;
+	struct kt_fd_sock *socks = (void *)1;
+	char path[PATH_MAX];
+	size_t n = 99;
+	int fddir;
+
+	tmptree_mkdirs(t->root, "fd");
+	tmptree_link(t->root, "fd/1", "/dev/null");
+	tmptree_path(t->root, "fd", path, sizeof(path));
+	fddir = open(path, O_RDONLY | O_DIRECTORY);
+	assert_true(fddir >= 0);
+	assert_int_equal(kt_proc_sockets(fddir, &socks, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(socks);
+	(void)close(fddir);
+}
+
+/* This process's own sockets, in the real /proc/self/fd, with the inodes fstat() gives. */
+static void
+test_sockets_self(void **state)
+{
+	struct kt_fd_sock *socks = NULL;
+	struct stat st;
+	size_t n = 0, found = 0;
+	int sv[2], fddir;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fstat(sv[1], &st), 0);
+	fddir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
+	assert_true(fddir >= 0);
+	assert_int_equal(kt_proc_sockets(fddir, &socks, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (socks[i].fd == sv[1] && socks[i].inode == st.st_ino)
+			found++;
+	assert_int_equal(found, 1);
+	free(socks);
+	(void)close(fddir);
+	(void)close(sv[0]);
+	(void)close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -97,6 +188,9 @@ main(void)
 		cmocka_unit_test(test_socket_link),
 		cmocka_unit_test(test_entry_number),
 		cmocka_unit_test_setup_teardown(test_comm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_none, setup, teardown),
+		cmocka_unit_test(test_sockets_self),
 	};
 
 	return cmocka_run_group_tests_name("kt_procpid", tests, NULL, NULL);
