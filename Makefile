@@ -5,6 +5,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
@@ -13,6 +14,10 @@ DESTDIR    ?=
 # Where objects go, and the binary; the sanitizer build uses its own.
 BUILD      ?= build
 BIN        ?= ka-tune
+# The library ka-tune exec preloads, built beside the objects; ka-tune looks for it there,
+# relative to its own directory, before $(LIBDIR)/ka-tune/, where make install puts it.
+PRELOAD    := $(BUILD)/ka-tune-preload.so
+PRELOAD_REL := $(shell realpath -m --relative-to=$(dir $(BIN)) $(PRELOAD))
 
 # CC, CPPFLAGS, CFLAGS and LDFLAGS are the user's (or dpkg-buildflags'): added to, never replaced.
 CFLAGS     ?= -O2 -g
@@ -24,7 +29,9 @@ BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay)
 # libbsd is linked statically: its shared object alone costs more loader work than ka-tune show.
 BSD_LIBS   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd) -Wl,-Bdynamic
 CMOCKA     := $(shell $(PKG_CONFIG) --cflags --libs cmocka)
-ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD_CFLAGS) $(CPPFLAGS) \
+                -DKT_PRELOAD_PATH='"$(LIBDIR)/ka-tune/ka-tune-preload.so"' \
+                -DKT_PRELOAD_BUILD='"$(PRELOAD_REL)"'
 ALL_CFLAGS := -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRCS   := $(wildcard src/kt_*.c)
@@ -40,6 +47,14 @@ TMPTREE    := $(BUILD)/tests/tmptree.o
 # have to come first in every program it is preloaded into.
 NOSAN_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS))
 PAUSE_GETFD := $(BUILD)/tests/pause_getfd.so
+# The preload library: its own source and the library files it shares with enable --pid,
+# compiled position-independent, everything hidden but the wrapped calls, unused code dropped
+# (and checked: nothing may stay undefined), never sanitized, for the same reason as the shim.
+PRELOAD_SRCS := src/ka-tune-preload.c src/kt_tcpsock.c src/kt_exec.c src/kt_value.c src/kt_keys.c
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/pic/%.o)
+PIC_CFLAGS := $(NOSAN_CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections
+PIC_LDFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(LDFLAGS)) -shared \
+               -Wl,--gc-sections -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
 # make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
 STAGE      := $(BUILD)/stage
 
@@ -69,7 +84,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	clean deps bench bench-sockets lint
 .PHONY: deb deb-deps
 
-all: $(BIN)
+all: $(BIN) $(PRELOAD)
 
 $(BIN): $(CLI_OBJS) $(LIBKT)
 	@echo "  LD      $@"
@@ -78,6 +93,15 @@ $(BIN): $(CLI_OBJS) $(LIBKT)
 $(LIBKT): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(PRELOAD): $(PRELOAD_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(PIC_CFLAGS) $(PIC_LDFLAGS) -o $@ $^
+
+$(BUILD)/pic/%.o: %.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(PIC_CFLAGS) -c -o $@ $<
 
 $(PAUSE_GETFD): tests/pause_getfd.c $(FLAGS)
 	@mkdir -p $(dir $@)
@@ -108,7 +132,7 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(BUILD)/tests/sockpeer $(PAUSE_GETFD) $(BUILD)/tests/sysfail
+check-cli: $(BIN) $(PRELOAD) $(BUILD)/tests/sockpeer $(PAUSE_GETFD) $(BUILD)/tests/sysfail
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
@@ -117,6 +141,8 @@ check-cli: $(BIN) $(BUILD)/tests/sockpeer $(PAUSE_GETFD) $(BUILD)/tests/sysfail
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
 	$(Q)KT_PEER=tests/peer.py KT_PAUSE_GETFD=$(PAUSE_GETFD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
 		sh tests/enable.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_PRELOAD=$(PRELOAD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
+		sh tests/exec.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -129,7 +155,7 @@ check-asan:
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
-		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) \
+		build/clang/ka-tune build/clang/ka-tune-preload.so $(TEST_SRCS:%.c=build/clang/%) \
 		build/clang/tests/sockpeer build/clang/tests/pause_getfd.so build/clang/tests/sysfail
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
@@ -153,17 +179,22 @@ bench: $(BIN) $(BUILD)/tests/sockpeer
 bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
-install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+# The preload library is a plugin of ka-tune's, loaded by its full path: a directory of its
+# own under LIBDIR, mode 0644 as shared objects are.
+install: $(BIN) $(PRELOAD)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
+	install -m 0644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
 	install -m 0644 completion/ka-tune.zsh $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
-		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
+		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune \
+		$(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so
+	-rmdir $(DESTDIR)$(LIBDIR)/ka-tune 2>/dev/null
 
 # The Debian package (debian/), built as a build daemon would: dpkg-buildpackage -b on a copy of
 # this tree (the build's own make clean never touches this one), with none of this make's

@@ -18,6 +18,7 @@ _ka-tune_commands()
 		'sockets:which TCP connections use keepalive, and whose they are'
 		'persist:write the values to a sysctl.d file for the next boot'
 		'enable:turn keepalive on in a running process'\''s TCP sockets'
+		'exec:run a command whose TCP sockets all have keepalive on'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
@@ -143,6 +144,12 @@ _ka-tune()
 			'--dry-run[say what would change, change nothing]'
 			'--json[one JSON object: each socket before and after, and the counts]'
 		)
+		;;
+	exec)
+		# After its options (or --), COMMAND and its arguments, completed as zsh would.
+		_arguments -S "${args[@]}" "$time" "$intvl" "$probes" \
+			'(-)1:command:_command_names -e' '*::arguments: _normal' && ret=0
+		return ret
 		;;
 	help)
 		args+=('1: :_ka-tune_commands')

@@ -35,6 +35,7 @@ struct kt_key_info {
 	int min, max;		/* the accepted range */
 	int kernel_default;	/* what the kernel starts a network namespace with */
 	int duration;		/* 1: seconds, written as a duration; 0: a plain count */
+	const char *env;	/* the environment variable ka-tune exec passes it in */
 };
 
 /* Bit of a key in struct kt_values.mask. */
@@ -280,6 +281,30 @@ struct kt_netcls_diff {
 	char dir[KT_NTAGGERS][PATH_MAX];	/* the process's cgroup directory, or "" if not found */
 };
 
+/* The library ka-tune exec preloads: its file name, in the build tree and installed. */
+#define KT_PRELOAD_NAME	"ka-tune-preload.so"
+
+/* Why kt_exec() did not run the command. */
+enum kt_exec_fail {
+	KT_EXEC_NOLIB,		/* the preload library is in neither place looked */
+	KT_EXEC_BADLIB,		/* found, but no ELF file, or at a path LD_PRELOAD cannot carry */
+	KT_EXEC_STATIC,		/* the command (or its interpreter) is statically linked */
+	KT_EXEC_FOREIGN,	/* built for another ELF class or machine than the library */
+	KT_EXEC_SECURE,		/* set-user-ID, set-group-ID or file capabilities: the loader would
+				 * ignore LD_PRELOAD (secure execution) */
+	KT_EXEC_CANNOT,		/* found, but it cannot be run (or read to be checked) */
+	KT_EXEC_NOTFOUND,	/* not found (the command, or its #! interpreter) */
+};
+
+/* What kt_exec() or kt_exec_library() failed at. */
+struct kt_exec_failure {
+	enum kt_exec_fail why;
+	int err;		/* the errno behind it, negative */
+	char path[PATH_MAX];	/* the file concerned: the command as found, its interpreter, the
+				 * library; KT_EXEC_NOLIB: the installed library's path */
+	char path2[PATH_MAX];	/* KT_EXEC_NOLIB: the build tree's, or "" */
+};
+
 /* kt_keys.c */
 const struct kt_key_info *kt_key(enum kt_key key);
 int kt_key_from_name(const char *name, enum kt_key *ret_key);
@@ -499,5 +524,11 @@ int kt_ptrace_denial(const char *proc_dir, int pid, enum kt_denial *ret, int *re
  * (-ESRCH: it is gone).
  */
 int kt_netcls_compare(const char *proc_dir, int pid, struct kt_netcls_diff *ret);
+
+/* kt_exec.c */
+int kt_exec_library(char *buf, size_t len, struct kt_exec_failure *ret_fail);
+int kt_exec(const char *lib, const struct kt_values *v, char *const argv[],
+    struct kt_exec_failure *ret_fail);
+void kt_exec_env_values(struct kt_values *ret);
 
 #endif

@@ -26,6 +26,10 @@ struct cli_command {
 	const char *synopsis;
 	const char *help;	/* what its options mean, for ka-tune <name> --help */
 	const char *not_in_netns;	/* why the global --netns and --pid do not apply, or NULL */
+	/* exec's, which run a command: its exit statuses (NULL: 0, 1, 2), and that of a usage
+	 * error (0: EXIT_USAGE) */
+	const char *exit_text;
+	int usage_status;
 };
 
 /* What --time, --intvl and --probes mean, for the help of the commands that take them. */
@@ -46,7 +50,7 @@ struct cli_command {
 	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
-    cli_cmd_sockets, cli_cmd_persist, cli_cmd_enable, cli_cmd_help;
+    cli_cmd_sockets, cli_cmd_persist, cli_cmd_enable, cli_cmd_exec, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -127,6 +131,7 @@ enum cli_about {
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
 	CLI_ABOUT_PIDFD,	/* taking a process's descriptors (pidfd_open, pidfd_getfd) */
 	CLI_ABOUT_SOCKET,	/* setting a socket option */
+	CLI_ABOUT_EXEC,		/* running a command, or the library preloaded into it */
 };
 const char *cli_strerror(int err, enum cli_about about);
 const char *cli_denial(enum kt_denial why, int yama_scope);

@@ -61,11 +61,20 @@ static const struct wording {
 	{ EBADMSG, CLI_ABOUT_SOCKDIAG, "the kernel's answer could not be parsed" },
 
 	{ ESRCH, CLI_ABOUT_PIDFD, "no such process" },
-	{ ENOSYS, CLI_ABOUT_PIDFD, "this kernel has no pidfd_getfd (Linux 5.6 or later has)" },
+	{ ENOSYS, CLI_ABOUT_PIDFD, "this kernel has no pidfd_getfd (Linux 5.6 or later has); "
+				   "ka-tune exec starts programs with keepalive on" },
 	{ EREMOTE, CLI_ABOUT_PIDFD, "/proc shows another pid namespace than ka-tune's (mount a "
 				    "/proc of its own)" },
 	{ ENOENT, CLI_ABOUT_PIDFD, "/proc is not mounted" },
 	{ EMFILE, CLI_ABOUT_PIDFD, "ka-tune has too many open files" },
+
+	{ EINVAL, CLI_ABOUT_EXEC, "its path holds a space or a ':', which LD_PRELOAD cannot "
+				  "carry" },
+	{ ENOEXEC, CLI_ABOUT_EXEC, "not an executable the kernel knows, nor a script" },
+	{ ELOOP, CLI_ABOUT_EXEC, "too many #! interpreters, one running the next" },
+	{ ENOENT, CLI_ABOUT_EXEC, "not found" },
+	{ EACCES, CLI_ABOUT_EXEC, "permission denied (not executable, or not readable to be "
+				  "checked)" },
 
 	/* Whatever the subject. */
 	{ EACCES, ANY, "permission denied" },

@@ -63,6 +63,29 @@ int kt_ka_read(int fd, struct kt_sock_ka *ret);
 int kt_ka_set(int fd, const struct kt_values *want, int keepalive, const struct kt_sock_ka *restore,
     struct kt_ka_failure *ret_fail);
 
+/* kt_exec.c, shown to its tests */
+
+/* What a file is to execve(). */
+enum kt_file_kind {
+	KT_FILE_DYNAMIC,	/* ELF with an interpreter (PT_INTERP): the loader will preload */
+	KT_FILE_STATIC,		/* ELF without: nothing will load a library into it */
+	KT_FILE_SCRIPT,		/* #!: the kernel runs the interpreter named */
+	KT_FILE_OTHER,		/* anything else: execvp() runs it with the shell */
+};
+
+/* An ELF file's identity: what must match between a program and a library loaded into it. */
+struct kt_elf_id {
+	unsigned char cls, data;
+	unsigned short machine;
+};
+
+int kt_exec_inspect(const char *path, enum kt_file_kind *ret_kind, struct kt_elf_id *ret_id,
+    char *interp, size_t ilen);
+int kt_exec_find(const char *cmd, const char *path_env, char *buf, size_t len);
+char **kt_exec_env(char *const env[], const char *lib, const struct kt_values *v,
+    size_t *ret_first_new);
+void kt_exec_env_free(char **env, size_t first_new);
+
 /* kt_lock.c */
 /*
  * Take an exclusive flock(2) on fd, waiting at most timeout_ms milliseconds for whoever holds
