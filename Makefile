@@ -81,7 +81,7 @@ DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
-	clean deps bench bench-sockets lint
+	clean deps bench bench-sockets bench-enable bench-exec bench-helpers lint
 .PHONY: deb deb-deps
 
 all: $(BIN) $(PRELOAD)
@@ -170,10 +170,31 @@ lint:
 	$(Q)out=$$(mandoc -Tlint man/ka-tune.8 2>&1 | grep -v 'outdated mandoc.db lacks'); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man/ka-tune.8: mandoc -Tlint clean"
 
-bench: $(BIN) $(BUILD)/tests/sockpeer
+bench: $(BIN) $(BUILD)/tests/sockpeer bench-helpers
 	sh bench/bench.sh ./$(BIN)
 	sh bench/boot.sh ./$(BIN)
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
+	sh bench/enable.sh ./$(BIN) $(BUILD)
+	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+# enable --pid on 10,000 connections against sockets; exec's library on connect+accept.
+bench-enable: $(BIN) bench-helpers
+	sh bench/enable.sh ./$(BIN) $(BUILD)
+
+bench-exec: $(BIN) $(PRELOAD) bench-helpers
+	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+bench-helpers: $(PRELOAD) $(BUILD)/bench/fdholder $(BUILD)/bench/connrate $(BUILD)/bench/vgpidfd.so
+
+$(BUILD)/bench/%: bench/%.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/vgpidfd.so: bench/vgpidfd.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) -fPIC -shared -o $@ $<
 
 # ka-tune sockets against ss -tanoip on 1,000 and 10,000 loopback connections (needs root).
 bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
