@@ -222,7 +222,8 @@ uninstall:
 # variables. The .deb, -dbgsym .deb, .buildinfo and .changes land in $(DEB_DIR); then lintian
 # must find no error or warning, and hardening-check must find PIE, stack protector, FORTIFY,
 # RELRO and BIND_NOW, and control-flow protection where dpkg-buildflags asks for it (not on
-# Debian 12). make deb-deps installs what this needs.
+# Debian 12), in ka-tune and in the preload library (a shared object, PIE does not apply; it
+# calls no function FORTIFY guards). make deb-deps installs what this needs.
 DEB_DIR    := build/deb
 DEB_SRC    := $(DEB_DIR)/ka-tune-$(VERSION)
 deb:
@@ -235,7 +236,8 @@ deb:
 	dpkg-deb -x $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb $$root && \
 	cf=--nocfprotection && if DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags \
 		--get CFLAGS | grep -q -e -fcf-protection; then cf=; fi && \
-	hardening-check $$cf $$root/usr/sbin/ka-tune && rm -rf $$root && \
+	hardening-check $$cf $$root/usr/sbin/ka-tune $$root/usr/lib/ka-tune/ka-tune-preload.so && \
+	rm -rf $$root && \
 	echo "Debian package: $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb"
 
 # What make deb needs beyond make deps: debian/control's Build-Depends (debhelper, ...),
