@@ -178,7 +178,8 @@ report_end(const struct kt_enable_report *r, const char *proc, int dry_run)
 		cli_error("enable: %s: stopped before its last sockets: %s; those shown are as "
 			  "shown", proc, cli_strerror(r->stopped, CLI_ABOUT_PROCESS));
 	else if (r->exited)
-		cli_warn("enable: %s exited meanwhile: its sockets not shown were not reached", proc);
+		cli_warn("enable: %s exited meanwhile: its sockets not shown were not reached",
+		    proc);
 	if (dry_run) {
 		fflush(stdout);		/* the plan first where both go to one file */
 		fputs("dry run: nothing changed\n", stderr);
@@ -203,9 +204,9 @@ report_tags(const char *what, int pid)
 	for (int t = 0; t < KT_NTAGGERS; t++) {
 		if (!(d->differ & (1u << t)))
 			continue;
-		cli_error("enable: --pid %s: it is in %s cgroup '%s', ka-tune in '%s'%s: the kernel "
-			  "re-tags a socket with the %s of whoever takes a descriptor of it; nothing "
-			  "was changed", what, names[t], d->theirs[t][0] ? d->theirs[t] : "/",
+		cli_error("enable: --pid %s: it is in %s cgroup '%s', ka-tune in '%s'%s: the "
+			  "kernel re-tags a socket with the %s of whoever takes a descriptor of "
+			  "it; nothing was changed", what, names[t], d->theirs[t][0] ? d->theirs[t] : "/",
 		    d->ours[t][0] ? d->ours[t] : "/",
 		    d->unknown & (1u << t) ? " (their tags could not be compared)" :
 			" (their tags differ)", t == KT_NET_CLS ? "classid" : "priority index");
@@ -358,10 +359,10 @@ const struct cli_command cli_cmd_enable = {
 	    "ka-tune enable --pid PID [--port N] [--time DUR] [--intvl DUR]\n"
 	    "        [--probes N] [--dry-run] [--json]\n",
 	.help =
-	    "  --pid PID     the process whose TCP connections and listeners to turn keepalive on in\n"
+	    "  --pid PID     the process: its TCP connections and listeners get keepalive\n"
 	    "  --port N      only the sockets whose local or remote port is N\n"
 	    CLI_VALUES_HELP
-	    "                given, each socket gets them; else the sysctls apply to it\n"
+	    "  values given become each socket's own; without, the sysctls apply to it\n"
 	    "  --dry-run     say what would change, change nothing\n"
 	    "  --json        one JSON object: each socket before and after, and the counts\n",
 	.not_in_netns = "the target is the process, whatever network namespace it is in",

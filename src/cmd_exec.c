@@ -30,9 +30,9 @@ report(const struct kt_exec_failure *f)
 		cli_error("exec: the preload library %s cannot be used: %s", f->path, why);
 		return EXEC_FAILED;
 	case KT_EXEC_STATIC:
-		cli_error("exec: %s: statically linked: no library can be preloaded into it; once it "
-			  "runs, ka-tune enable --pid turns keepalive on in its sockets (a cgroup's "
-			  "sockets: enable --cgroup, to come)", f->path);
+		cli_error("exec: %s: statically linked: no library can be preloaded into it; once "
+			  "it runs, ka-tune enable --pid turns keepalive on in its sockets (a "
+			  "cgroup's sockets: enable --cgroup, to come)", f->path);
 		return EXEC_FAILED;
 	case KT_EXEC_FOREIGN:
 		cli_error("exec: %s: built for another architecture than the preload library (ELF "
@@ -94,11 +94,12 @@ const struct cli_command cli_cmd_exec = {
 	    "ka-tune exec [--time DUR] [--intvl DUR] [--probes N] -- COMMAND [ARG...]\n",
 	.help =
 	    CLI_VALUES_HELP
-	    "                given, each socket gets them; else the sysctls apply to it\n"
+	    "  values given become each socket's own; without, the sysctls apply to it\n"
 	    "  COMMAND is found on PATH as execvp(3) finds it; it must be dynamically linked\n",
 	.not_in_netns = "it runs COMMAND where ka-tune runs",
-	.exit_text = "exit status: COMMAND's own (128+N for signal N, as a shell says); of ka-tune's"
-		     " own\nfailures, as env(1): 125 usage, values or the library, 126 COMMAND cannot"
-		     " be run,\n127 COMMAND not found\n",
+	.exit_text =
+	    "exit status: COMMAND's own (128+N for signal N, as a shell says); of ka-tune's own\n"
+	    "failures, as env(1): 125 usage, values or the library, 126 COMMAND cannot be run,\n"
+	    "127 COMMAND not found\n",
 	.usage_status = EXEC_FAILED,
 };

@@ -31,7 +31,7 @@
 #endif
 
 #ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL	/* Linux 6.9: a pidfd for a thread rather than a process */
+#define PIDFD_THREAD	O_EXCL	/* Linux 6.9: a pidfd for a thread, not a process */
 #endif
 
 /* The work of one kt_enable_pid() call. */
@@ -39,7 +39,7 @@ struct run {
 	int pidfd;
 	const struct kt_enable_opts *o;
 	struct kt_enable_report *r;
-	int changed;		/* a socket was written to: errors are no longer the whole call's */
+	int changed;		/* a socket was written to: errors no longer the whole call's */
 };
 
 /* Whether the process behind pidfd has exited (it is a zombie, or gone). */

@@ -129,7 +129,8 @@ elf_kind(int fd, const unsigned char *head, size_t n, enum kt_file_kind *ret_kin
 	id->data = head[EI_DATA];
 	id->machine = 0;
 	if (native_order(head) && n >= EI_NIDENT + 4) {
-		memcpy(&id->machine, head + EI_NIDENT + 2, sizeof(id->machine));	/* e_machine */
+		/* e_machine, after e_ident and e_type in both classes */
+		memcpy(&id->machine, head + EI_NIDENT + 2, sizeof(id->machine));
 		r = has_interp(fd, head, n);
 	}
 	if (r < 0)
@@ -305,7 +306,7 @@ check_chain(const char *path, const struct kt_elf_id *libid, struct kt_exec_fail
 	(void)snprintf(cur, sizeof(cur), "%s", path);
 	for (int depth = 0;; depth++) {
 		r = kt_exec_inspect(cur, &kind, &id, interp, sizeof(interp));
-		if (r < 0)	/* an interpreter missing (ENOENT: 127, as env says), unreadable... */
+		if (r < 0)	/* an interpreter missing (ENOENT: 127, as env says)... */
 			return fail(f, r == -ENOENT ? KT_EXEC_NOTFOUND : KT_EXEC_CANNOT, r, cur);
 		if (kind == KT_FILE_STATIC)
 			return fail(f, KT_EXEC_STATIC, -ENOEXEC, cur);
