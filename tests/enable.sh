@@ -172,6 +172,26 @@ ask "$tmp/c" settled settled
 run 0 sockets --json
 due "$cport" 300000
 
+ts "the process's network namespace does not matter"
+printf '%s\n' '#!/bin/sh' 'ip link set lo up && exec "$@"' >"$tmp/bin/innetns" &&
+    chmod 755 "$tmp/bin/innetns" || fail "cannot write innetns"
+start "$tmp/s" unshare -n "$tmp/bin/innetns" -- server 0
+server=$pid
+sport=$ports
+start "$tmp/c" nsenter -t "$server" -n -- client "127.0.0.1:$sport"
+run 0 enable --pid "$server" --time 120
+out_has "$server/python3: 3 enabled, 0 already on, 0 failed"
+still 1 "$tmp/s" "$sport"
+undisturbed "$tmp/c"
+run 0 sockets --port "$sport"
+out_has "0 connections"
+ask "$tmp/c" pause ok
+ask "$tmp/c" settled settled
+ask "$tmp/s" settled settled
+run 0 --pid "$server" sockets --port "$sport" --json
+jq_true '[.connections[] | select(.local_port == '"$sport"')] | length == 1 and
+    (.[0] | .keepalive == "on" and .next_probe_ms <= 120000)'
+
 ts "sockets with keepalive on are left alone, unless values are given that differ"
 start "$tmp/s" -- server 0
 server=$pid
