@@ -393,6 +393,19 @@ server=$pid
 err_has "ka-tune: enable: --pid $server: this kernel has no pidfd_getfd (Linux 5.6 or later"
 out_empty
 
+# drop_cgroup MOUNT NAME: remove the cgroup, then unmount the hierarchy once the kernel has
+# finished removing it (rmdir returns first): unmounted with a child left, a v1 hierarchy
+# would outlive its mount, empty but bound to net_cls and net_prio, on the host.
+drop_cgroup() {
+	rmdir "$1/$2" || return 1
+	end=$(($(uptime_ms) + handshake_secs * 1000))
+	until [ "$(awk '$1 == "net_cls" { print $3 }' /proc/cgroups)" = 1 ]; do
+		[ "$(uptime_ms)" -lt "$end" ] || break
+		sleep 0.1
+	done
+	umount "$1"
+}
+
 ts "sockets tagged by a net_cls cgroup of their own are not taken, as taking re-tags them"
 # A cgroup v1 net_cls,net_prio hierarchy, mounted in this private mount namespace, with a
 # cgroup of this run's own; removed, and the hierarchy unmounted, on the way out.
@@ -404,7 +417,7 @@ then
 else
 	mkdir "$cg/kt-$$" && echo 0x100001 >"$cg/kt-$$/net_cls.classid" ||
 	    fail "cannot make cgroup kt-$$"
-	cleanup_cgroup="rmdir '$cg/kt-$$'; umount '$cg'"
+	cleanup_cgroup="drop_cgroup '$cg' kt-$$"
 	# incg DIR COMMAND...: run COMMAND in the cgroup DIR.
 	printf '%s\n' '#!/bin/sh' 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' \
 	    >"$tmp/bin/incg" && chmod 755 "$tmp/bin/incg" || fail "cannot write incg"
@@ -431,7 +444,7 @@ descriptor of it; nothing was changed"
 	[ "$(tagged)" = 1 ] || fail "enable from within the cgroup lost the tag"
 	still 1 "$tmp/s" "$sport"
 	stop_peers
-	rmdir "$cg/kt-$$" && umount "$cg" || fail "cannot remove cgroup kt-$$ and its hierarchy"
+	eval "$cleanup_cgroup" || fail "cannot remove cgroup kt-$$ and its hierarchy"
 	cleanup_cgroup=:
 fi
 
