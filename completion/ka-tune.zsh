@@ -18,6 +18,10 @@ _ka-tune_commands()
 		'sockets:which TCP connections use keepalive, and whose they are'
 		'probe:measure how long the path to a TCP server keeps an idle flow'
 		'persist:write the values to a sysctl.d file for the next boot'
+		'apply:set the running values to the boot values, as the loader would'
+		'metrics:the values, drift and connections for Prometheus (node_exporter)'
+		'enable:turn keepalive on in a running process'\''s TCP sockets'
+		'exec:run a command whose TCP sockets all have keepalive on'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets|probe):*} )
@@ -106,10 +110,16 @@ _ka-tune()
 		)
 		;;
 	set)
-		args+=("$time" "$intvl" "$probes" '--dry-run[print the plan, change nothing]')
+		args+=("$time" "$intvl" "$probes" '--dry-run[print the plan, change nothing]'
+			'--json[one JSON object: the result]')
+		[[ -z $one_netns ]] && args+=(
+			'--persist[write the boot file too, all or nothing]'
+			'--file=[with --persist, write this file instead]:sysctl.d file:_files'
+		)
 		;;
 	check)
-		args+=("$loader" "(--idle-timeout)$behind" "(--behind)$idle")
+		args+=("$loader" "(--idle-timeout)$behind" "(--behind)$idle"
+			'--json[one JSON object: drift and idle-timeout verdict apart]')
 		;;
 	suggest)
 		args+=(
@@ -135,6 +145,7 @@ _ka-tune()
 			'(--file)--root=[write DIR/etc/sysctl.d/90-ka-tune.conf]:dir:_files -/'
 			'(--time --intvl --probes)--remove[take the three keys out]'
 			'--dry-run[print the new content, write nothing]'
+			'--json[one JSON object: the result]'
 		)
 		;;
 	probe)
@@ -148,6 +159,28 @@ _ka-tune()
 			'(--min --max --connections --json : *)--listen=[be the far end to probe]:port: '
 			'(--listen)1:HOST\:PORT (a name, an IPv4 address or an [IPv6] one): '
 		)
+		;;
+	apply)
+		args+=("$loader" '--dry-run[print the plan, change nothing]'
+			'--json[one JSON object: the result]')
+		;;
+	metrics)
+		args+=("$behind" '--output=[replace this *.prom file whole]:file:_files')
+		;;
+	enable)
+		args+=(
+			'--pid=[the process whose TCP sockets to turn keepalive on in]:process:_pids'
+			'--port=[only the sockets whose local or remote port is N]:port: '
+			"$time" "$intvl" "$probes"
+			'--dry-run[say what would change, change nothing]'
+			'--json[one JSON object: each socket before and after, and the counts]'
+		)
+		;;
+	exec)
+		# After its options (or --), COMMAND and its arguments, completed as zsh would.
+		_arguments -S "${args[@]}" "$time" "$intvl" "$probes" \
+			'(-)1:command:_command_names -e' '*::arguments: _normal' && ret=0
+		return ret
 		;;
 	help)
 		args+=('1: :_ka-tune_commands')

@@ -243,6 +243,31 @@ cli_pick_format(unsigned int formats, enum cli_format *ret)
 	return 0;
 }
 
+/*
+ * Whether the running command's options hold --json, read as cli_getopt() reads them: up to the
+ * first argument or "--", an option's value not taken for an option. So the JSON result is
+ * printed even when a usage error comes before --json on the line.
+ */
+int
+cli_has_json(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		size_t n;
+
+		if (strcmp(w, "--json") == 0)
+			return 1;
+		if (strncmp(w, "--", 2) != 0 || w[2] == '\0')
+			return 0;	/* an argument, "--", or -h */
+		n = strcspn(w + 2, "=");
+		for (const struct option *o = opts; o->name; o++)
+			if (strlen(o->name) == n && strncmp(w + 2, o->name, n) == 0 &&
+			    o->has_arg == required_argument && w[2 + n] != '=')
+				i++;	/* its value is the next word */
+	}
+	return 0;
+}
+
 /* Parse --loader's argument. Returns 0 and sets *ret, or EXIT_USAGE. */
 int
 cli_parse_loader(const char *arg, enum kt_loader *ret)
@@ -296,16 +321,16 @@ profile_names(char *buf, size_t len)
 }
 
 /*
- * Turn --behind PROFILE or --idle-timeout DUR into an idle timeout in seconds and a label that
- * says where it comes from. Returns EXIT_OK, EXIT_USAGE (bad name or duration) or EXIT_FAIL
- * (conntrack's timeout cannot be read).
+ * Judge --behind PROFILE or --idle-timeout DUR: the idle timeout in seconds (of a profile read
+ * live, such as conntrack, 0 until cli_idle_read()) and a label that says where it comes from.
+ * Returns EXIT_OK or EXIT_USAGE (a bad name or duration).
  */
 int
-cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
+cli_idle_arg(const char *behind, const char *idle_arg, struct cli_idle *ret)
 {
 	const struct kt_profile *p;
 	char names[128];
-	int secs, r;
+	int secs;
 
 	if (idle_arg) {
 		if (cli_parse_duration("--idle-timeout", idle_arg, 1, INT_MAX, &secs) != 0)
@@ -319,13 +344,36 @@ cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
 		cli_error("--behind: '%s' is not a profile; known: %s", behind, names);
 		return EXIT_USAGE;
 	}
-	r = kt_profile_timeout(p, KT_PROC_ROOT, &ret->idle);
+	*ret = (struct cli_idle){ .idle = p->idle_timeout, .name = p->name, .what = p->what,
+		.profile = p };
+	return EXIT_OK;
+}
+
+/*
+ * Read the idle timeout of a profile cli_idle_arg() found that is read live (conntrack's, in the
+ * namespace the thread is in). Returns EXIT_OK, or EXIT_FAIL when it cannot be read.
+ */
+int
+cli_idle_read(struct cli_idle *mb)
+{
+	int r;
+
+	if (!mb->profile)
+		return EXIT_OK;
+	r = kt_profile_timeout(mb->profile, KT_PROC_ROOT, &mb->idle);
 	if (r < 0) {
 		cli_error("%s: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: %s",
-		    p->name, cli_strerror(r, CLI_ABOUT_CONNTRACK));
+		    mb->name, cli_strerror(r, CLI_ABOUT_CONNTRACK));
 		return EXIT_FAIL;
 	}
-	ret->name = p->name;
-	ret->what = p->what;
 	return EXIT_OK;
+}
+
+/* Both: judge --behind or --idle-timeout, and read a live timeout. An exit status. */
+int
+cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
+{
+	int r = cli_idle_arg(behind, idle_arg, ret);
+
+	return r == EXIT_OK ? cli_idle_read(ret) : r;
 }

@@ -126,6 +126,7 @@ test_new_then_unchanged(void **state)
 	assert_int_equal(f->res.keys[KT_TIME].line, 2);
 	assert_int_equal(f->res.keys[KT_PROBES].line, 4);
 	assert_int_equal(f->res.warnings, 0);
+	assert_null(f->res.before);
 	assert_file(f, CONF, TEXT);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -133,6 +134,10 @@ test_new_then_unchanged(void **state)
 	run(f, 0);
 	assert_int_equal(f->res.outcome, KT_PERSIST_UNCHANGED);
 	assert_plan(&f->res, KT_PLAN_UNCHANGED, KT_PLAN_UNCHANGED, KT_PLAN_UNCHANGED);
+	assert_string_equal(f->res.before, TEXT);
+	assert_int_equal(f->res.before_len, strlen(TEXT));
+	assert_int_equal(f->res.keys[KT_TIME].old_int, 1);
+	assert_int_equal(f->res.keys[KT_TIME].old, 600);
 
 	f->req.want.val[KT_TIME] = 900;
 	run(f, 0);
@@ -225,6 +230,10 @@ test_remove(void **state)
 	run(f, 0);
 	assert_int_equal(f->res.outcome, KT_PERSIST_CHANGED);
 	assert_plan(&f->res, KT_PLAN_REMOVED, KT_PLAN_REMOVED, KT_PLAN_REMOVED);
+	/* What was taken out, and the text before, are told. */
+	assert_int_equal(f->res.keys[KT_INTVL].old_int, 1);
+	assert_int_equal(f->res.keys[KT_INTVL].old, 30);
+	assert_string_equal(f->res.before, TEXT "kernel.x = 1\n");
 	assert_file(f, CONF, "kernel.x = 1\n");
 	assert_null(f->res.boot);
 
@@ -316,18 +325,27 @@ test_check_refuses_glob(void **state)
 	assert_int_equal(f->res.overridden, 0);
 }
 
-/* A name no loader reads is written, with a warning. */
+/*
+ * A name no loader reads is written, with a warning; so is a file the loader does not read
+ * where it is: a hidden one, to systemd-sysctl, but not to procps.
+ */
 static void
 test_not_conf(void **state)
 {
 	struct fixture *f = *state;
 
 	f->req.name = "x.txt";
+	f->req.boot_path = KT_CONF_DIR "/x.txt";
 	run(f, 0);
 	assert_int_equal(f->res.warnings, KT_PERSIST_WARN_NOT_CONF);
 	f->req.name = ".x.conf";
+	f->req.boot_path = KT_CONF_DIR "/.x.conf";
+	run(f, 0);
+	assert_int_equal(f->res.warnings, KT_PERSIST_WARN_NOT_READ);
+	f->req.loader = KT_LOADER_PROCPS;
 	run(f, 0);
 	assert_int_equal(f->res.warnings, 0);
+	assert_non_null(f->res.assign[KT_TIME]);
 }
 
 /*
