@@ -56,6 +56,18 @@ boot_values(const struct kt_boot *b, struct kt_values *ret)
 	return bad ? EXIT_USAGE : EXIT_OK;
 }
 
+/* The JSON result: the loader, the running values before and after, no file. */
+static void
+print_json(int changed, enum kt_loader loader, const struct kt_values *before,
+    const struct kt_values *after, const struct kt_boot *b)
+{
+	cli_json_open(changed);
+	printf(", \"loader\": \"%s\"", kt_loader_name(loader));
+	cli_json_running(before, after, b);
+	cli_json_file(NULL, NULL);
+	cli_json_close();
+}
+
 /* Set the values, or read the running ones in a dry run, and say what was done. */
 static int
 apply(const struct kt_boot *b, enum kt_loader loader, const struct kt_values *want, int dry_run)
@@ -69,28 +81,18 @@ apply(const struct kt_boot *b, enum kt_loader loader, const struct kt_values *wa
 			return r;
 	} else if ((r = kt_set(KT_PROC_ROOT, want, KT_LOCK_TIMEOUT * 1000, &old, &fail)) < 0) {
 		cli_set_failure(&old, want, &fail, &now);
-		if (fail.stage != KT_STAGE_WRITE || !cli_json_enabled())
-			return EXIT_FAIL;
-		cli_json_open(0);
-		printf(", \"loader\": \"%s\"", kt_loader_name(loader));
-		cli_json_running(&old, &now, b);
-		cli_json_file(NULL, NULL);
-		cli_json_close();
+		if (fail.stage == KT_STAGE_WRITE && cli_json_enabled())
+			print_json(0, loader, &old, &now, b);
 		return EXIT_FAIL;
 	}
 	for (int k = 0; k < KT_NKEYS; k++)
 		changed |= old.val[k] != want->val[k];
 	if (changed && !dry_run)
 		cli_note_change("the values were set");
-	if (cli_json_enabled()) {
-		cli_json_open(changed);
-		printf(", \"loader\": \"%s\"", kt_loader_name(loader));
-		cli_json_running(&old, want, b);
-		cli_json_file(NULL, NULL);
-		cli_json_close();
-	} else {
+	if (cli_json_enabled())
+		print_json(changed, loader, &old, want, b);
+	else
 		print_plan(&old, want, b);
-	}
 	if (dry_run) {
 		fflush(stdout);		/* the plan first where both go to one file */
 		fputs("dry run: nothing written\n", stderr);

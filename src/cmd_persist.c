@@ -144,14 +144,10 @@ run_persist(int argc, char **argv)
 	if ((file && !*file) || (root && !*root))
 		return cli_usage_error("persist: --%s needs a non-empty path", file ? "file" : "root");
 
-	r = cli_persist_target(&p, file, root);
-	if (r != EXIT_OK)
+	if ((r = cli_persist_target(&p, file, root)) != EXIT_OK)
 		return r;
-	if (!p.remove) {
-		r = fill_from_kernel(&p.req.want);
-		if (r != EXIT_OK)
-			return r;
-	}
+	if (!p.remove && (r = fill_from_kernel(&p.req.want)) != EXIT_OK)
+		return r;
 	return persist(&p);
 }
 

@@ -70,16 +70,11 @@ static int
 write_both(struct sp *sp, const struct kt_values *want)
 {
 	struct kt_failure *keys = &sp->fail->keys;
-	sigset_t block, saved;
+	sigset_t saved;
 	unsigned int written = 0;
 	int r;
 
-	(void)sigemptyset(&block);
-	(void)sigaddset(&block, SIGINT);
-	(void)sigaddset(&block, SIGTERM);
-	(void)sigaddset(&block, SIGHUP);
-	(void)sigaddset(&block, SIGQUIT);
-	(void)sigprocmask(SIG_BLOCK, &block, &saved);
+	kt_hold_signals(&saved);
 	r = kt_apply(sp->root, &sp->old, want, keys);
 	if (r < 0) {
 		failed(sp, KT_SP_KEYS, r);

@@ -266,6 +266,23 @@ kt_file_clean(int dirfd, const char *name)
 }
 
 /*
+ * Make the signals that end a run by default (SIGINT, SIGTERM, SIGHUP, SIGQUIT) wait, for a
+ * step that must not stop halfway; *ret_saved is the mask to put back with sigprocmask().
+ */
+void
+kt_hold_signals(sigset_t *ret_saved)
+{
+	sigset_t block;
+
+	(void)sigemptyset(&block);
+	(void)sigaddset(&block, SIGINT);
+	(void)sigaddset(&block, SIGTERM);
+	(void)sigaddset(&block, SIGHUP);
+	(void)sigaddset(&block, SIGQUIT);
+	(void)sigprocmask(SIG_BLOCK, &block, ret_saved);
+}
+
+/*
  * Replace the file name in dirfd with text, atomically: a temp file in the same directory, full
  * write, mode 0644 whatever the umask, fsync, rename over name. Follow it with kt_file_sync(),
  * which makes the rename durable. A symbolic link at name is refused (-ELOOP), never replaced.
@@ -277,7 +294,7 @@ int
 kt_file_save(int dirfd, const char *name, const char *text, size_t len)
 {
 	char tmp[NAME_MAX + 1];
-	sigset_t block, old;
+	sigset_t old;
 	int fd, r;
 
 	assert(text || len == 0);
@@ -285,12 +302,7 @@ kt_file_save(int dirfd, const char *name, const char *text, size_t len)
 	r = check_target(dirfd, name);
 	if (r < 0)
 		return r;
-	(void)sigemptyset(&block);
-	(void)sigaddset(&block, SIGINT);
-	(void)sigaddset(&block, SIGTERM);
-	(void)sigaddset(&block, SIGHUP);
-	(void)sigaddset(&block, SIGQUIT);
-	(void)sigprocmask(SIG_BLOCK, &block, &old);
+	kt_hold_signals(&old);
 	fd = make_temp(dirfd, name, tmp, sizeof(tmp));
 	if (fd < 0) {
 		(void)sigprocmask(SIG_SETMASK, &old, NULL);

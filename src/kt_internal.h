@@ -233,6 +233,7 @@ int kt_file_save(int dirfd, const char *name, const char *text, size_t len);
 int kt_file_fix_mode(int dirfd, const char *name);
 int kt_file_delete(int dirfd, const char *name);
 int kt_file_sync(int dirfd);
+void kt_hold_signals(sigset_t *ret_saved);
 
 /* kt_boot_files.c: the files a loader reads at boot, for kt_boot.c. */
 struct kt_bootfile {

@@ -183,10 +183,65 @@ raise_nofile(void)
 	}
 }
 
+/* A number from 0 to max, or exit 2 with the usage. */
+static unsigned long
+number(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || n > max) {
+		fputs(usage, stderr);
+		exit(2);
+	}
+	return n;
+}
+
+/* The loopback listener, its port on stdout: with -A, keepalive on. */
+static int
+listener(unsigned int *port, int listen_ka)
+{
+	struct sockaddr_storage ss;
+	int lfd = socket(family, SOCK_STREAM, 0);
+
+	if (lfd < 0)
+		die("socket");
+	setopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	if (listen_ka)
+		setopt(lfd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	if (bind(lfd, (struct sockaddr *)&ss, loopback(&ss, *port)) < 0)
+		die("bind");
+	if (listen(lfd, 128) < 0)
+		die("listen");
+	*port = port_of(lfd);
+	printf("listen %u\n", *port);
+	return lfd;
+}
+
+/* Open the connections one MODE[xCOUNT] argument asks for. */
+static void
+connect_arg(int lfd, unsigned int port, const char *arg)
+{
+	char mode[32], *x;
+	unsigned long count = 1;
+
+	if (snprintf(mode, sizeof(mode), "%s", arg) >= (int)sizeof(mode)) {
+		fputs(usage, stderr);
+		exit(2);
+	}
+	if ((x = strchr(mode, 'x'))) {
+		*x = '\0';
+		count = number(x + 1, 100000);
+	}
+	while (count-- > 0)
+		connect_one(lfd, port, mode);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_storage ss;
 	unsigned int port = 0;
 	int c, lfd, listen_ka = 0;
 
@@ -206,7 +261,7 @@ main(int argc, char **argv)
 				die("prctl PR_SET_NAME");
 			break;
 		case 'p':
-			port = strtoul(optarg, NULL, 10);
+			port = (unsigned int)number(optarg, 65535);
 			break;
 		default:
 			fputs(usage, stderr);
@@ -220,33 +275,9 @@ main(int argc, char **argv)
 	raise_nofile();
 	if (signal(SIGTERM, reset_all) == SIG_ERR)
 		die("signal");
-	lfd = socket(family, SOCK_STREAM, 0);
-	if (lfd < 0)
-		die("socket");
-	setopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-	if (listen_ka)
-		setopt(lfd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-	if (bind(lfd, (struct sockaddr *)&ss, loopback(&ss, port)) < 0)
-		die("bind");
-	if (listen(lfd, 128) < 0)
-		die("listen");
-	port = port_of(lfd);
-	printf("listen %u\n", port);
-	for (int i = optind; i < argc; i++) {
-		char mode[32], *x;
-		long count = 1;
-
-		if (snprintf(mode, sizeof(mode), "%s", argv[i]) >= (int)sizeof(mode)) {
-			fputs(usage, stderr);
-			return 2;
-		}
-		if ((x = strchr(mode, 'x'))) {
-			*x = '\0';
-			count = strtol(x + 1, NULL, 10);
-		}
-		while (count-- > 0)
-			connect_one(lfd, port, mode);
-	}
+	lfd = listener(&port, listen_ka);
+	for (int i = optind; i < argc; i++)
+		connect_arg(lfd, port, argv[i]);
 	/*
 	 * The handshake: nothing is written after it, so a reader that stops here leaves no pipe
 	 * this process could later die writing to.

@@ -172,6 +172,56 @@ reaches(enum kt_loader dialect, const char *line, char *got, size_t size)
 	}
 }
 
+/* Each line, and what it reaches under systemd and under procps ("": nothing). */
+static const struct {
+	const char *line, *systemd, *procps;
+} reach_cases[] = {
+	{ "net.ipv4.tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time",
+	    "t:net/ipv4/tcp_keepalive_time" },
+	{ "net.ipv4..tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time",
+	    "t:net/ipv4//tcp_keepalive_time" },
+	{ "/net/./ipv4/tcp_keepalive_intvl=1", "i:net/ipv4/tcp_keepalive_intvl",
+	    "i:/net/./ipv4/tcp_keepalive_intvl" },
+	{ "net/ipv4/tcp_keepalive_intvl/=1", "i:net/ipv4/tcp_keepalive_intvl", "" },
+	{ "net/ipv4/tcp_keepalive_intvl/.=1", "i:net/ipv4/tcp_keepalive_intvl", "" },
+	{ "net/ipv4/../ipv4/tcp_keepalive_probes=1", "",
+	    "p:net/ipv4/../ipv4/tcp_keepalive_probes" },
+	{ "net/core/../ipv4/tcp_keepalive_probes=1", "",
+	    "p:net/core/../ipv4/tcp_keepalive_probes" },
+	{ "/../sys/net/ipv4/tcp_keepalive_probes=1", "",
+	    "p:/../sys/net/ipv4/tcp_keepalive_probes" },
+	{ "/../../../net/ipv4/tcp_keepalive_probes=1", "", "" },
+	{ "../sys/net/ipv4/tcp_keepalive_probes=1", "", "" },	/* '.' first: swapped */
+	{ "net/ipv4/tcp_keepalive_time/../tcp_keepalive_intvl=1", "", "" },
+	/* No name in /proc/sys holds white space: "- " keeps the blank for procps. */
+	{ "-  net/../net/ipv4/tcp_keepalive_probes=1", "", "" },
+	{ "net/ipv4/x y/../tcp_keepalive_probes=1", "", "" },
+	{ "\vnet.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
+	{ "- net.ipv4.tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time", "" },
+	{ "--net.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
+	{ "net.ipv4.tcp_keepalive_timex=1", "", "" },
+	{ "NET.IPV4.TCP_KEEPALIVE_TIME=1", "", "" },
+	{ "net.ipv4/tcp_keepalive_time=1", "", "" },
+	{ "net.ipv4.tcp_keepalive_*=1",
+	    "t:net/ipv4/tcp_keepalive_time i:net/ipv4/tcp_keepalive_intvl "
+	    "p:net/ipv4/tcp_keepalive_probes",
+	    "t:net/ipv4/tcp_keepalive_time i:net/ipv4/tcp_keepalive_intvl "
+	    "p:net/ipv4/tcp_keepalive_probes" },
+	{ "net//ipv4/tcp_keepalive_t*=1", "t:net/ipv4/tcp_keepalive_time",
+	    "t:net//ipv4/tcp_keepalive_time" },
+	{ "n*/ipv?/tcp_keepalive_[ip]*=1",
+	    "i:net/ipv4/tcp_keepalive_intvl p:net/ipv4/tcp_keepalive_probes",
+	    "i:net/ipv4/tcp_keepalive_intvl p:net/ipv4/tcp_keepalive_probes" },
+	{ "net/ipv4/../ipv4/tcp_keepalive_t*=1", "", "t:net/ipv4/../ipv4/tcp_keepalive_time" },
+	{ "net/ipv4/*/../tcp_keepalive_time=1", "", "" },
+	{ "net/ipv4/tcp_keepalive_t*/=1", "t:net/ipv4/tcp_keepalive_time", "" },
+	{ "net/ipv4/.tcp_keepalive_t*=1", "", "" },
+	{ "net/ipv4/tcp_keepalive_?????" "=1", "i:net/ipv4/tcp_keepalive_intvl",
+	    "i:net/ipv4/tcp_keepalive_intvl" },
+	{ "-net.ipv4.tcp_keepalive_probes", "p:net/ipv4/tcp_keepalive_probes",
+	    "p:net/ipv4/tcp_keepalive_probes" },
+};
+
 /*
  * Which of our keys a name reaches: as the kernel resolves it for procps ("..", "//", "."; no
  * component after a file), as systemd normalises it (no ".."); a glob by what glob(3) finds,
@@ -180,66 +230,18 @@ reaches(enum kt_loader dialect, const char *line, char *got, size_t size)
 static void
 test_reaches(void **state)
 {
-	static const struct {
-		const char *line, *systemd, *procps;
-	} cases[] = {
-		{ "net.ipv4.tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time",
-		    "t:net/ipv4/tcp_keepalive_time" },
-		{ "net.ipv4..tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time",
-		    "t:net/ipv4//tcp_keepalive_time" },
-		{ "/net/./ipv4/tcp_keepalive_intvl=1", "i:net/ipv4/tcp_keepalive_intvl",
-		    "i:/net/./ipv4/tcp_keepalive_intvl" },
-		{ "net/ipv4/tcp_keepalive_intvl/=1", "i:net/ipv4/tcp_keepalive_intvl", "" },
-		{ "net/ipv4/tcp_keepalive_intvl/.=1", "i:net/ipv4/tcp_keepalive_intvl", "" },
-		{ "net/ipv4/../ipv4/tcp_keepalive_probes=1", "",
-		    "p:net/ipv4/../ipv4/tcp_keepalive_probes" },
-		{ "net/core/../ipv4/tcp_keepalive_probes=1", "",
-		    "p:net/core/../ipv4/tcp_keepalive_probes" },
-		{ "/../sys/net/ipv4/tcp_keepalive_probes=1", "",
-		    "p:/../sys/net/ipv4/tcp_keepalive_probes" },
-		{ "/../../../net/ipv4/tcp_keepalive_probes=1", "", "" },
-		{ "../sys/net/ipv4/tcp_keepalive_probes=1", "", "" },	/* '.' first: swapped */
-		{ "net/ipv4/tcp_keepalive_time/../tcp_keepalive_intvl=1", "", "" },
-		/* No name in /proc/sys holds white space: "- " keeps the blank for procps. */
-		{ "-  net/../net/ipv4/tcp_keepalive_probes=1", "", "" },
-		{ "net/ipv4/x y/../tcp_keepalive_probes=1", "", "" },
-		{ "\vnet.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
-		{ "- net.ipv4.tcp_keepalive_time=1", "t:net/ipv4/tcp_keepalive_time", "" },
-		{ "--net.ipv4.tcp_keepalive_time=1", "", "t:net/ipv4/tcp_keepalive_time" },
-		{ "net.ipv4.tcp_keepalive_timex=1", "", "" },
-		{ "NET.IPV4.TCP_KEEPALIVE_TIME=1", "", "" },
-		{ "net.ipv4/tcp_keepalive_time=1", "", "" },
-		{ "net.ipv4.tcp_keepalive_*=1",
-		    "t:net/ipv4/tcp_keepalive_time i:net/ipv4/tcp_keepalive_intvl "
-		    "p:net/ipv4/tcp_keepalive_probes",
-		    "t:net/ipv4/tcp_keepalive_time i:net/ipv4/tcp_keepalive_intvl "
-		    "p:net/ipv4/tcp_keepalive_probes" },
-		{ "net//ipv4/tcp_keepalive_t*=1", "t:net/ipv4/tcp_keepalive_time",
-		    "t:net//ipv4/tcp_keepalive_time" },
-		{ "n*/ipv?/tcp_keepalive_[ip]*=1",
-		    "i:net/ipv4/tcp_keepalive_intvl p:net/ipv4/tcp_keepalive_probes",
-		    "i:net/ipv4/tcp_keepalive_intvl p:net/ipv4/tcp_keepalive_probes" },
-		{ "net/ipv4/../ipv4/tcp_keepalive_t*=1", "", "t:net/ipv4/../ipv4/tcp_keepalive_time" },
-		{ "net/ipv4/*/../tcp_keepalive_time=1", "", "" },
-		{ "net/ipv4/tcp_keepalive_t*/=1", "t:net/ipv4/tcp_keepalive_time", "" },
-		{ "net/ipv4/.tcp_keepalive_t*=1", "", "" },
-		{ "net/ipv4/tcp_keepalive_?????" "=1", "i:net/ipv4/tcp_keepalive_intvl",
-		    "i:net/ipv4/tcp_keepalive_intvl" },
-		{ "-net.ipv4.tcp_keepalive_probes", "p:net/ipv4/tcp_keepalive_probes",
-		    "p:net/ipv4/tcp_keepalive_probes" },
-	};
 	char got[512];
 
 	(void)state;
-	for (size_t i = 0; i < NELEM(cases); i++) {
-		reaches(SD, cases[i].line, got, sizeof(got));
-		if (strcmp(got, cases[i].systemd) != 0)
-			fail_msg("\"%s\", systemd: \"%s\", want \"%s\"", cases[i].line, got,
-			    cases[i].systemd);
-		reaches(PP, cases[i].line, got, sizeof(got));
-		if (strcmp(got, cases[i].procps) != 0)
-			fail_msg("\"%s\", procps: \"%s\", want \"%s\"", cases[i].line, got,
-			    cases[i].procps);
+	for (size_t i = 0; i < NELEM(reach_cases); i++) {
+		reaches(SD, reach_cases[i].line, got, sizeof(got));
+		if (strcmp(got, reach_cases[i].systemd) != 0)
+			fail_msg("\"%s\", systemd: \"%s\", want \"%s\"", reach_cases[i].line, got,
+			    reach_cases[i].systemd);
+		reaches(PP, reach_cases[i].line, got, sizeof(got));
+		if (strcmp(got, reach_cases[i].procps) != 0)
+			fail_msg("\"%s\", procps: \"%s\", want \"%s\"", reach_cases[i].line, got,
+			    reach_cases[i].procps);
 	}
 }
 
