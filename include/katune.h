@@ -164,7 +164,7 @@ struct kt_boot;
 
 /* What persist is to do: kt_persist(). */
 struct kt_persist_req {
-	const char *dir;	/* the file's directory, as the user gave it ("." for a bare name) */
+	const char *dir;	/* the file's directory as the user gave it ("." for a bare name) */
 	size_t root_len;	/* how much of dir the user named: it must exist, links followed */
 	const char *name;	/* the file: one component, in dir */
 	const char *path;	/* dir and name, as shown */
@@ -305,7 +305,7 @@ struct kt_sock_group {
 /* A TCP socket's keepalive as getsockopt() gives it. */
 struct kt_sock_ka {
 	int on;			/* SO_KEEPALIVE */
-	int val[KT_NKEYS];	/* the values it uses: its own (TCP_KEEPIDLE...), else the sysctls */
+	int val[KT_NKEYS];	/* the values it uses: its own (TCP_KEEPIDLE...), or the sysctls */
 };
 
 /* What failed when keepalive was turned on in a socket. */
@@ -318,7 +318,7 @@ struct kt_ka_failure {
 
 /* What became of one socket kt_enable_pid() targeted. */
 enum kt_enable_result {
-	KT_ENABLE_DONE,		/* keepalive turned on, or the values given set (dry run: would be) */
+	KT_ENABLE_DONE,		/* keepalive turned on, or the values given set (or would be) */
 	KT_ENABLE_ALREADY,	/* keepalive was on, with the values given if any: left as it was */
 	KT_ENABLE_FAILED,	/* a write failed; the values written before it were put back */
 	KT_NENABLE
@@ -361,7 +361,7 @@ struct kt_enable_report {
 /* Why the kernel's ptrace access check refuses a process to the caller (kt_ptrace_denial()). */
 enum kt_denial {
 	KT_DENY_OTHER_USER,	/* another user's (or group's): needs root or CAP_SYS_PTRACE */
-	KT_DENY_NOT_DUMPABLE,	/* the caller's own, but not dumpable (set-user-ID, PR_SET_DUMPABLE) */
+	KT_DENY_NOT_DUMPABLE,	/* the caller's own, not dumpable (set-user-ID, PR_SET_DUMPABLE) */
 	KT_DENY_CAPS,		/* the caller's own, but it holds capabilities the caller lacks */
 	KT_DENY_YAMA,		/* Yama's kernel.yama.ptrace_scope */
 	KT_DENY_OTHER,		/* none of those: a security module (AppArmor, SELinux...) */
@@ -383,7 +383,7 @@ struct kt_netcls_diff {
 	unsigned int unknown;	/* of those, the ones that could not be compared */
 	char theirs[KT_NTAGGERS][KT_CGROUP_LEN];	/* the process's cgroup, "" if none */
 	char ours[KT_NTAGGERS][KT_CGROUP_LEN];		/* the caller's */
-	char dir[KT_NTAGGERS][PATH_MAX];	/* the process's cgroup directory, or "" if not found */
+	char dir[KT_NTAGGERS][PATH_MAX];	/* the process's cgroup directory, or "" */
 };
 
 /* The library ka-tune exec preloads: its file name, in the build tree and installed. */
@@ -628,7 +628,7 @@ void kt_persist_free(struct kt_persist_result *r);
 
 /* The part of kt_set_persist() that failed. */
 enum kt_sp_part {
-	KT_SP_KEYS,	/* the keys: keys says the stage, the key and what was put back, as kt_set() */
+	KT_SP_KEYS,	/* the keys: keys says the stage, the key and what was put back */
 	KT_SP_RANGE,	/* key, not given, runs with val, outside its range: nothing was done */
 	KT_SP_FILE,	/* the file: file says the step; keys.restored and keys.unrestored say
 			 * which keys written before were put back (keys.restore_err why not) */

@@ -105,8 +105,9 @@ print_text(const struct kt_boot *b, enum kt_loader loader, const struct kt_value
 			if (a == bk->from)
 				continue;
 			printf("    %-12s %s:%u: %s%s%s (%s)\n", state_words[a->state],
-			    cli_vis(a->file, file, sizeof(file)), a->line, cli_vis(a->key, key, sizeof(key)),
-			    a->value ? " = " : "", a->value ? cli_vis(a->value, value, sizeof(value)) : "",
+			    cli_vis(a->file, file, sizeof(file)), a->line,
+			    cli_vis(a->key, key, sizeof(key)), a->value ? " = " : "",
+			    a->value ? cli_vis(a->value, value, sizeof(value)) : "",
 			    state_notes[a->state]);
 		}
 	}
@@ -224,7 +225,8 @@ cli_check_boot(enum kt_loader loader, const struct kt_values *running)
 			continue;
 		printf("%s: running %d, boot %d", kt_key(k)->name, running->val[k], bk->val);
 		if (bk->from)
-			printf(" (%s:%u)\n", cli_vis(bk->from->file, file, sizeof(file)), bk->from->line);
+			printf(" (%s:%u)\n", cli_vis(bk->from->file, file, sizeof(file)),
+			    bk->from->line);
 		else
 			printf(" (kernel default)\n");
 	}

@@ -14,12 +14,15 @@ static const struct wording {
 	int about;
 	const char *text;
 } wordings[] = {
-	{ EACCES, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or CAP_NET_ADMIN)" },
-	{ EPERM, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or CAP_NET_ADMIN)" },
-	{ EROFS, CLI_ABOUT_KEY, "read-only file system (/proc/sys is read-only, as in a container: "
-				"set a container's values through its runtime: docker run --sysctl, or "
-				"a Kubernetes pod's securityContext.sysctls)" },
-	{ ENOENT, CLI_ABOUT_KEY, "no such key (this kernel or network namespace does not have it)" },
+	{ EACCES, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or "
+				 "CAP_NET_ADMIN)" },
+	{ EPERM, CLI_ABOUT_KEY, "permission denied (changing sysctls needs root or "
+				"CAP_NET_ADMIN)" },
+	{ EROFS, CLI_ABOUT_KEY, "read-only file system (/proc/sys is read-only, as in a "
+				"container: set a container's values through its runtime: docker "
+				"run --sysctl, or a Kubernetes pod's securityContext.sysctls)" },
+	{ ENOENT, CLI_ABOUT_KEY, "no such key (this kernel or network namespace does not have "
+				 "it)" },
 	{ EINVAL, CLI_ABOUT_KEY, "the kernel refused the value" },
 	{ ERANGE, CLI_ABOUT_KEY, "value outside its accepted range" },
 	{ EBADMSG, CLI_ABOUT_KEY, "the file does not hold an integer" },

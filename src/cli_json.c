@@ -94,7 +94,7 @@ cli_json_note(const char *code, const char *msg)
 	json.nwarnings++;
 }
 
-/* Begin the object: the command, whether it changed something (or would), whether it is a dry run. */
+/* Begin the object: the command, whether it changed something (or would), and dry_run. */
 void
 cli_json_open(int changed)
 {

@@ -145,7 +145,8 @@ report_dir_error(const struct cli_persist *p, int err, size_t stop)
 	else
 		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
 		    (p->req.flags & KT_PERSIST_CREATE) && !p->dry_run ? " or create" : "",
-		    err == -ELOOP ? cli_strerror(err, CLI_ABOUT_FILE_READ) : write_why(p->dir, err));
+		    err == -ELOOP ? cli_strerror(err, CLI_ABOUT_FILE_READ) :
+		    write_why(p->dir, err));
 }
 
 /* Say what made the transaction on the file fail. */
@@ -174,12 +175,12 @@ cli_persist_failure(const struct cli_persist *p, int err, const struct kt_persis
 		if (err != -EBADMSG)
 			cli_error("%s: %s", p->path, cli_strerror(err, CLI_ABOUT_FILE_WRITE));
 		else if (f->step == KT_STEP_EDIT)
-			cli_error("%s:%u: a loader reads part of this line as %s, and a NUL byte or a "
-				  "carriage return splits it from the rest; ka-tune does not edit "
-				  "such a line: fix it by hand", p->path, f->line, key);
+			cli_error("%s:%u: a loader reads part of this line as %s, and a NUL byte "
+				  "or a carriage return splits it from the rest; ka-tune does not "
+				  "edit such a line: fix it by hand", p->path, f->line, key);
 		else
-			cli_error("%s:%u: %s would apply this line to %s instead of the one ka-tune "
-				  "writes; fix the line by hand", p->path, f->line,
+			cli_error("%s:%u: %s would apply this line to %s instead of the one "
+				  "ka-tune writes; fix the line by hand", p->path, f->line,
 			    kt_loader_name(f->loader), key);
 		break;
 	case KT_STEP_CLEAN:
@@ -203,9 +204,9 @@ warn_overridden(enum kt_key k, const struct kt_persist_result *res, const char *
 	int hidden = res->assign[k]->state == KT_ASSIGN_HIDDEN;
 
 	if (bk->from && hidden)
-		cli_warn_code("boot-overridden", "%s: the file is hidden by one of the same name in "
-		    "an earlier directory, %s, whose line %u sets %d; the value persisted here does "
-		    "not apply at boot (%s)", kt_key(k)->name, bk->from->file, bk->from->line,
+		cli_warn_code("boot-overridden", "%s: the file is hidden by one of the same name "
+		    "in an earlier directory, %s, whose line %u sets %d; the value persisted here "
+		    "does not apply at boot (%s)", kt_key(k)->name, bk->from->file, bk->from->line,
 		    bk->val, loader);
 	else if (bk->from)
 		cli_warn_code("boot-overridden", "%s: %s:%u loads later and sets %d; the value "
@@ -232,8 +233,8 @@ cli_persist_warnings(const struct cli_persist *p, const struct kt_persist_result
 		cli_warn_code("name-not-conf", "%s: the name does not end in .conf: no loader "
 					       "reads it at boot", p->path);
 	if (res->warnings & KT_PERSIST_WARN_NOT_READ)
-		cli_warn_code("not-read", "%s: %s does not read this file at boot (it reads *.conf "
-					  "in the sysctl.d directories of sysctl.d(5))", p->path, loader);
+		cli_warn_code("not-read", "%s: %s does not read this file at boot (it reads "
+		    "*.conf in the sysctl.d directories of sysctl.d(5))", p->path, loader);
 	if (res->warnings & KT_PERSIST_WARN_BOOT)
 		cli_warn_code("boot-unknown", "cannot tell whether a later file overrides %s: %s",
 		    p->path, cli_strerror(res->boot_err, CLI_ABOUT_FILE_READ));

@@ -37,9 +37,9 @@ cli_set_failure(const struct kt_values *old, const struct kt_values *want,
 	switch (f->stage) {
 	case KT_STAGE_LOCK:
 		if (f->err == -ETIMEDOUT)
-			cli_error("%s: timed out after %d s waiting for the lock on %s (another "
-				  "ka-tune set in this network namespace, or a process holding flock "
-				  "on " KT_PROC_ROOT "/%s); nothing was changed",
+			cli_error("%s: timed out after %d s waiting for the lock on %s "
+				  "(another ka-tune set in this network namespace, or a process "
+				  "holding flock on " KT_PROC_ROOT "/%s); nothing was changed",
 			    cli_running ? cli_running->name : "set", KT_LOCK_TIMEOUT, name,
 			    kt_key(f->key)->path);
 		else

@@ -46,8 +46,8 @@ boot_values(const struct kt_boot *b, struct kt_values *ret)
 		if (kt_value_valid(k, bk->val))
 			continue;
 		assert(bk->from);	/* the kernel defaults are valid */
-		cli_error("%s: the boot value %d (%s:%u) is outside %d..%d; ka-tune does not set it: "
-			  "correct that line", ki->name, bk->val,
+		cli_error("%s: the boot value %d (%s:%u) is outside %d..%d; ka-tune does not set "
+			  "it: correct that line", ki->name, bk->val,
 		    cli_vis(bk->from->file, file, sizeof(file)), bk->from->line, ki->min, ki->max);
 		bad = 1;
 	}
@@ -132,8 +132,8 @@ run_apply(int argc, char **argv)
 	if ((r = cli_boot_read(NULL, loader, &b, &unsure)) != EXIT_OK)
 		return r;
 	if (unsure) {
-		cli_error("apply: cannot tell what %s sets at boot: %d file%s could not be read (named "
-			  "above); nothing was changed", kt_loader_name(loader), unsure,
+		cli_error("apply: cannot tell what %s sets at boot: %d file%s could not be read "
+			  "(named above); nothing was changed", kt_loader_name(loader), unsure,
 		    unsure == 1 ? "" : "s");
 		r = EXIT_FAIL;
 	} else if ((r = boot_values(b, &want)) == EXIT_OK) {

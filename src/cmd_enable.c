@@ -206,8 +206,8 @@ report_tags(const char *what, int pid)
 			continue;
 		cli_error("enable: --pid %s: it is in %s cgroup '%s', ka-tune in '%s'%s: the "
 			  "kernel re-tags a socket with the %s of whoever takes a descriptor of "
-			  "it; nothing was changed", what, names[t], d->theirs[t][0] ? d->theirs[t] : "/",
-		    d->ours[t][0] ? d->ours[t] : "/",
+			  "it; nothing was changed", what, names[t],
+		    d->theirs[t][0] ? d->theirs[t] : "/", d->ours[t][0] ? d->ours[t] : "/",
 		    d->unknown & (1u << t) ? " (their tags could not be compared)" :
 			" (their tags differ)", t == KT_NET_CLS ? "classid" : "priority index");
 		if (d->dir[t][0])

@@ -220,8 +220,8 @@ print_connections(FILE *f)
 		goto out;
 	}
 	if (not_seen)
-		cli_warn("metrics: the open files of %u process%s could not be looked at (%s): their "
-			 "connections count as ka_tune_connections_unowned", not_seen,
+		cli_warn("metrics: the open files of %u process%s could not be looked at (%s): "
+			 "their connections count as ka_tune_connections_unowned", not_seen,
 		    not_seen == 1 ? "" : "es", cli_strerror(-EACCES, CLI_ABOUT_PROCESS));
 	gauge(f, "ka_tune_connections", "TCP connections keepalive applies to, by the name of the "
 	    "process holding them and whether keepalive is on, off or unknown (ka-tune sockets).");

@@ -142,7 +142,8 @@ run_persist(int argc, char **argv)
 	if (p.remove && p.req.want.mask)
 		return cli_usage_error("persist: --remove takes no values");
 	if ((file && !*file) || (root && !*root))
-		return cli_usage_error("persist: --%s needs a non-empty path", file ? "file" : "root");
+		return cli_usage_error("persist: --%s needs a non-empty path",
+		    file ? "file" : "root");
 
 	if ((r = cli_persist_target(&p, file, root)) != EXIT_OK)
 		return r;

@@ -233,8 +233,8 @@ report_unseen(const struct kt_netns_unseen *u)
 	if (u->n == 0)
 		return EXIT_OK;
 	if (geteuid() != 0) {
-		cli_error("not looked at: the namespaces of %u process%s of other users (needs root)",
-		    u->n, u->n == 1 ? "" : "es");
+		cli_error("not looked at: the namespaces of %u process%s of other users (needs "
+			  "root)", u->n, u->n == 1 ? "" : "es");
 		return EXIT_OK;
 	}
 	cli_error("not looked at: the network namespace of pid %ld%s: %s; the list may lack it",

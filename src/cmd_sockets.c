@@ -261,8 +261,9 @@ report_not_seen(unsigned int n)
 	if (n == 0)
 		return;
 	if (geteuid() != 0)
-		cli_error("sockets: not seen: the open files of %u process%s of other users (needs "
-			  "root); the connections they hold show no process", n, n == 1 ? "" : "es");
+		cli_error("sockets: not seen: the open files of %u process%s of other users "
+			  "(needs root); the connections they hold show no process", n,
+		    n == 1 ? "" : "es");
 	else
 		cli_error("sockets: not seen: the open files of %u process%s: %s; the connections "
 			  "they hold show no process", n, n == 1 ? "" : "es",
@@ -284,7 +285,8 @@ list_sockets(const struct filter *f, int json)
 
 	r = kt_sock_dump(&socks, &n);
 	if (r < 0) {
-		cli_error("sockets: cannot list the connections: %s", cli_strerror(r, CLI_ABOUT_SOCKDIAG));
+		cli_error("sockets: cannot list the connections: %s",
+		    cli_strerror(r, CLI_ABOUT_SOCKDIAG));
 		return EXIT_FAIL;
 	}
 	n = select_socks(socks, n, f);

@@ -22,8 +22,8 @@ print_text(const struct cli_idle *mb, long long margin, const struct kt_values *
 	    v->val[KT_INTVL], v->val[KT_TIME] + v->val[KT_INTVL], mb->idle, margin);
 	if (kt_detection_time(v, &detect) == 0 &&
 	    kt_format_duration(detect, dur, sizeof(dur)) == 0)
-		printf("a dead peer is detected after %lld s (%s) = time + intvl x probes\n", detect,
-		    dur);
+		printf("a dead peer is detected after %lld s (%s) = time + intvl x probes\n",
+		    detect, dur);
 	printf("apply: %s\n", cli_set_line(v, line, sizeof(line)));
 }
 

@@ -17,7 +17,7 @@
 struct line {
 	size_t file;		/* index in b->files */
 	unsigned int lineno;
-	char *key;		/* as the loader keeps it: normalised for systemd, a path for procps */
+	char *key;		/* as the loader keeps it: normalised (systemd), a path (procps) */
 	char *value;		/* NULL for an exclusion */
 	int glob;
 	unsigned int reach;	/* the keys its write lands on, or its glob matches */

@@ -240,7 +240,7 @@ struct kt_bootfile {
 	char *path;		/* as the loader names it, without the root */
 	const char *name;	/* its last component: a name hides the same name later */
 	int dir;		/* the index of its directory in the loaders' list */
-	int hidden;		/* a file of the same name in an earlier directory is read instead */
+	int hidden;		/* one of the same name in an earlier directory is read instead */
 };
 
 struct kt_bootfiles {

@@ -40,7 +40,8 @@ enum kt_loader
 kt_boot_default_loader(const char *root, int live)
 {
 	if (live)
-		return exists_in(root, "/run/systemd/system") ? KT_LOADER_SYSTEMD : KT_LOADER_PROCPS;
+		return exists_in(root, "/run/systemd/system") ? KT_LOADER_SYSTEMD :
+		    KT_LOADER_PROCPS;
 	return exists_in(root, "/usr/lib/systemd/systemd-sysctl") ||
 	    exists_in(root, "/lib/systemd/systemd-sysctl") ? KT_LOADER_SYSTEMD : KT_LOADER_PROCPS;
 }

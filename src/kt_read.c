@@ -25,8 +25,9 @@
 static int
 read_all(int fd, size_t hint, size_t max, char **ret_text, size_t *ret_len)
 {
-	/* Room for max bytes, one more to tell a file of max bytes from a longer one, the NUL. */
-	size_t len = 0, cap = (hint > 0 ? (hint < max ? hint : max) : (max < 4094 ? max : 4094)) + 2;
+	/* Room for max bytes, one more to tell a file of max bytes from a longer one, a NUL. */
+	size_t len = 0, cap = (hint > 0 ? (hint < max ? hint : max) :
+	    (max < 4094 ? max : 4094)) + 2;
 	char *text = malloc(cap), *p;
 	ssize_t n;
 

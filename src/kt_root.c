@@ -138,7 +138,8 @@ step(struct walk *w, const char *name, const char *next, int more, int flags, in
 		*ret_fd = fd;		/* the last component itself, as O_PATH opens it */
 		return 0;
 	} else {
-		/* Not a link a moment ago: O_NOFOLLOW keeps a link put there since from leading out. */
+		/* Not a link a moment ago: O_NOFOLLOW keeps a link put there since from leading
+		 * out. */
 		r = openat(w->dir[w->depth], name, flags | O_NOFOLLOW | O_CLOEXEC);
 		r = r < 0 ? -errno : (*ret_fd = r, 0);
 		if (r == 0)

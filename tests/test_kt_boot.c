@@ -182,9 +182,9 @@ notes_of(const struct kt_boot *b, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		int e = -notes[i].err;
-		const char *err = e == ENOENT ? "ENOENT" : e == ELOOP ? "ELOOP" : e == ENXIO ?
-		    "ENXIO" : e == EISDIR ? "EISDIR" : e == EINVAL ? "EINVAL" : e == EFBIG ? "EFBIG" :
-		    e == EACCES ? "EACCES" : "other";
+		const char *err = e == ENOENT ? "ENOENT" : e == ELOOP ? "ELOOP" :
+		    e == ENXIO ? "ENXIO" : e == EISDIR ? "EISDIR" : e == EINVAL ? "EINVAL" :
+		    e == EFBIG ? "EFBIG" : e == EACCES ? "EACCES" : "other";
 		int w = snprintf(buf + o, len - o, "%s%s %s %s", i ? ", " : "",
 		    notes[i].kind == KT_BOOT_SKIPPED ? "skipped" : "unread", notes[i].file, err);
 
@@ -446,7 +446,8 @@ test_dialects_differ(void **state)
 	expect(t, KT_LOADER_PROCPS, KT_PROBES, "4 from " ETC "10-a.conf:6",
 	    "overridden " ETC "10-a.conf:5, applied " ETC "10-a.conf:6");
 
-	tmptree_put(t->root, ETC "10-a.conf", TIME " = 100\nnet/ipv4/../ipv4/tcp_keepalive_time = 7\n"
+	tmptree_put(t->root, ETC "10-a.conf",
+	    TIME " = 100\nnet/ipv4/../ipv4/tcp_keepalive_time = 7\n"
 	    INTVL " = 10\nnet//ipv4/tcp_keepalive_* = 5\n");
 	expect(t, KT_LOADER_SYSTEMD, KT_TIME, "100 from " ETC "10-a.conf:1",
 	    "applied " ETC "10-a.conf:1, explicit " ETC "10-a.conf:4");
@@ -901,7 +902,8 @@ test_links_that_fail(void **state)
 	for (size_t i = 0; i < NELEM(loaders); i++) {
 		struct kt_boot *b = boot(t, loaders[i]);
 
-		assert_true(strstr(notes_of(b, notes, sizeof(notes)), "skipped /run/sysctl.d ELOOP"));
+		assert_true(strstr(notes_of(b, notes, sizeof(notes)),
+		    "skipped /run/sysctl.d ELOOP"));
 		done(b);
 	}
 }
@@ -926,7 +928,8 @@ test_error_unreadable(void **state)
 	b = boot(t, KT_LOADER_PROCPS);
 	if (dropped)
 		tmptree_dac_restore(&caps);
-	assert_string_equal(notes_of(b, notes, sizeof(notes)), "unread " ETC "50-secret.conf EACCES");
+	assert_string_equal(notes_of(b, notes, sizeof(notes)),
+	    "unread " ETC "50-secret.conf EACCES");
 	check_boot(b, KT_LOADER_PROCPS, KT_TIME, "7200 default", "");
 	done(b);
 }

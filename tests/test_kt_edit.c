@@ -530,7 +530,8 @@ test_edit_split_line(void **state)
 		{ BYTES(N_TIME " = 5\0\n"), HEADER L_TIME L_INTVL L_PROBES },
 		{ BYTES(N_TIME " = 5\r\r\n"), HEADER L_TIME L_INTVL L_PROBES },
 		{ BYTES("\r" N_TIME " = 5\n"), HEADER L_TIME L_INTVL L_PROBES },
-		{ BYTES(N_TIME " = 5\0 \t\0\n# x\ty\r\n"), HEADER L_TIME "# x\ty\r\n" L_INTVL L_PROBES },
+		{ BYTES(N_TIME " = 5\0 \t\0\n# x\ty\r\n"),
+		    HEADER L_TIME "# x\ty\r\n" L_INTVL L_PROBES },
 	};
 	struct kt_edit e;
 
@@ -562,7 +563,8 @@ test_edit_split_line(void **state)
 		char *out;
 		size_t outlen;
 
-		assert_int_equal(kt_edit_text(in, sizeof(in) - 1, &want_none, &out, &outlen, &e), 0);
+		assert_int_equal(kt_edit_text(in, sizeof(in) - 1, &want_none, &out, &outlen, &e),
+		    0);
 		assert_int_equal(outlen, sizeof(in) - 1);
 		assert_memory_equal(out, in, outlen);
 		assert_int_equal(e.same, 1);
@@ -698,7 +700,8 @@ check_ours(const char *line, size_t len, enum kt_key want_key, const char *want_
 	memcpy(copy, line, len);
 	r = kt_edit_text(copy, len, &want_none, &out, &outlen, &e);
 	if (r != 0 || outlen != 0 || e.present != KT_BIT(want_key) ||
-	    e.old_text[want_key] != copy + len - tail - want_len || e.old_len[want_key] != want_len ||
+	    e.old_text[want_key] != copy + len - tail - want_len ||
+	    e.old_len[want_key] != want_len ||
 	    memcmp(e.old_text[want_key], want_val, want_len) != 0)
 		fail_msg("\"%.*s\": returned %d, %zu bytes left, keys %#x; want 0, 0, %#x, \"%s\"",
 		    (int)len, line, r, outlen, r ? 0 : e.present, KT_BIT(want_key), want_val);

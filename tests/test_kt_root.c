@@ -180,8 +180,8 @@ assert_same(const char *how, const char *path, struct reached want, struct reach
 {
 	if (want.err != got.err || want.dev != got.dev || want.ino != got.ino ||
 	    want.link != got.link)
-		fail_msg("%s \"%s\": got %d (%ju, link %d), openat2 got %d (%ju, link %d)", how, path,
-		    got.err, (uintmax_t)got.ino, got.link, want.err, (uintmax_t)want.ino,
+		fail_msg("%s \"%s\": got %d (%ju, link %d), openat2 got %d (%ju, link %d)", how,
+		    path, got.err, (uintmax_t)got.ino, got.link, want.err, (uintmax_t)want.ino,
 		    want.link);
 }
 
