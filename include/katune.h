@@ -1,7 +1,7 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
  * values are judged, how they are read from and written to the kernel and to sysctl.d files,
- * what applies at boot, network namespaces, idle-timeout advice, and the TCP connections of a
- * namespace.
+ * what applies at boot, network namespaces, idle-timeout advice, the TCP connections of a
+ * namespace, and cgroups.
  *
  * The contract of every function here: it never prints and never exits; it returns 0 (or a
  * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
@@ -11,6 +11,7 @@
 #ifndef KATUNE_H
 #define KATUNE_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #define KT_PROC_ROOT	"/proc/sys"
@@ -25,6 +26,8 @@
 #define KT_CONF_MAX	(1024 * 1024)
 /* Longest wait for the lock on the sysctl.d directory, in seconds. */
 #define KT_LOCK_TIMEOUT	10
+/* The mount table, where the cgroup2 mount is found. */
+#define KT_MOUNTINFO	"/proc/self/mountinfo"
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -292,6 +295,13 @@ struct kt_sock_group {
 	size_t on, off, unknown;	/* how many of them have keepalive on, off, unknown */
 };
 
+/* A cgroup v2 directory, from kt_cgroup_open(). */
+struct kt_cgroup {
+	int fd;				/* the directory, open for reading */
+	unsigned long long id;		/* the kernel's id of the cgroup, never reused while it runs */
+	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for the mount's root */
+};
+
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
@@ -508,5 +518,22 @@ int kt_sock_owners(const char *proc_dir, struct kt_sock *socks, size_t n,
  */
 int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
     size_t *ret_n);
+
+/*
+ * kt_cgroup.c: cgroup v2. kt_cgroup_mount() finds the cgroup2 mount in the mount table mountinfo
+ * (KT_MOUNTINFO): /sys/fs/cgroup on a unified hierarchy, /sys/fs/cgroup/unified on a hybrid one;
+ * a mount of the whole hierarchy wins over one of a subtree: 0 and buf, or -ENOENT (none),
+ * -ENAMETOOLONG, or a read error. kt_cgroup_open() opens the cgroup at path, absolute or
+ * relative to mount, as in "system.slice/nginx.service", and never anything but a directory:
+ * 0 and *ret (to kt_cgroup_close()), or -ENOENT, -ENOTDIR, -EACCES, -EMEDIUMTYPE (not on
+ * cgroup2), -EXDEV (on cgroup2 but not below mount), -ENAMETOOLONG, -EINVAL (empty path).
+ * kt_cgroup_procs() calls fn(pid, arg) for every process in the cgroup open at cgfd and its
+ * descendants, as each cgroup.procs lists them when read, stopping at fn's first negative
+ * return, which it returns: 0 and *ret_n (when not NULL) processes seen, or a negative errno.
+ */
+int kt_cgroup_mount(const char *mountinfo, char *buf, size_t len);
+int kt_cgroup_open(const char *mount, const char *path, struct kt_cgroup *ret);
+void kt_cgroup_close(struct kt_cgroup *cg);
+int kt_cgroup_procs(int cgfd, int (*fn)(int pid, void *arg), void *arg, size_t *ret_n);
 
 #endif

@@ -4,6 +4,7 @@
 #define KT_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "katune.h"
 
@@ -191,5 +192,10 @@ int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
  */
 int kt_read_int(const char *path, int *ret_val);
 int kt_write(const char *root, enum kt_key key, int val);
+
+/* kt_cgroup.c: call fn(dirfd, sub, arg) for the cgroup at cgfd and each descendant, parents
+ * first; sub is its path from cgfd's ("" for cgfd's own); a cgroup removed meanwhile is passed
+ * over; fn's first negative return stops the walk and is returned. */
+int kt_cgroup_walk(int cgfd, int (*fn)(int dirfd, const char *sub, void *arg), void *arg);
 
 #endif
