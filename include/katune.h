@@ -302,6 +302,9 @@ struct kt_cgroup {
 	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for the mount's root */
 };
 
+/* Room for the reason the verifier gives for refusing a program, in one line. */
+#define KT_BPF_REASON_LEN	256
+
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out

@@ -198,4 +198,46 @@ int kt_write(const char *root, enum kt_key key, int val);
  * over; fn's first negative return stops the walk and is returned. */
 int kt_cgroup_walk(int cgfd, int (*fn)(int dirfd, const char *sub, void *arg), void *arg);
 
+/* kt_bpf_sys.c: the bpf() calls ka-tune makes, one each; an fd or 0, or a negative errno. */
+struct bpf_insn;
+int kt_sys_map_create(unsigned int type, unsigned int value_size, unsigned int max_entries,
+    unsigned int flags, const char *name);
+int kt_sys_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char *log,
+    size_t log_len);
+int kt_sys_link_create(int prog_fd, int cgroup_fd);
+int kt_sys_link_detach(int link_fd);
+int kt_sys_pin(int fd, const char *path);
+int kt_sys_get(const char *path);
+int kt_sys_info(int fd, void *info, unsigned int len);
+int kt_sys_prog_by_id(unsigned int id);
+int kt_sys_map_by_id(unsigned int id);
+int kt_sys_map_lookup(int fd, unsigned int key, void *value);
+int kt_sys_prog_query(int cgroup_fd, int effective, unsigned int *ids, unsigned int *n);
+
+/* kt_bpf_verifier.c: a program through the verifier; its refusal in one line. */
+int kt_bpf_load(const struct bpf_insn *insns, size_t n, const int *map_fds, size_t nmaps,
+    const char *name, int *ret_fd, char *reason, size_t reason_len);
+void kt_bpf_reason(const char *log, char *buf, size_t len);
+
+/* kt_bpf_prog.c: ka-tune's program and its two maps, held together. */
+struct kt_prog {
+	int prog;	/* the program */
+	int policy;	/* its policy map: the policy word, then the cgroup path it was made for */
+	int count;	/* its per-CPU counters: connections enabled, and failed */
+};
+
+#define KT_PROG_INIT	{ -1, -1, -1 }
+
+int kt_bpf_policy_pack(const struct kt_values *v, uint64_t *ret_word);
+void kt_bpf_policy_unpack(uint64_t word, struct kt_values *ret);
+int kt_bpf_possible_cpus(const char *list, unsigned int *ret);
+int kt_prog_new(const char *rel, uint64_t word, struct kt_prog *ret, char *reason,
+    size_t reason_len);
+int kt_prog_open(int prog_fd, struct kt_prog *ret);
+int kt_prog_policy(const struct kt_prog *p, uint64_t *ret_word, char *rel, size_t rel_len);
+int kt_prog_set_policy(const struct kt_prog *p, uint64_t word);
+int kt_prog_counts(const struct kt_prog *p, unsigned long long *ret_enabled,
+    unsigned long long *ret_failed);
+void kt_prog_close(struct kt_prog *p);
+
 #endif
