@@ -1,7 +1,7 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
  * values are judged, how they are read from and written to the kernel and to sysctl.d files,
  * what applies at boot, network namespaces, idle-timeout advice, the TCP connections of a
- * namespace, and cgroups.
+ * namespace, and keepalive for every connection of a cgroup, by a BPF program.
  *
  * The contract of every function here: it never prints and never exits; it returns 0 (or a
  * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
@@ -24,10 +24,13 @@
 #define KT_PID_MAX	4194304
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
-/* Longest wait for the lock on the sysctl.d directory, in seconds. */
+/* Longest wait for the lock on the sysctl.d directory, or on KT_BPF_DIR, in seconds. */
 #define KT_LOCK_TIMEOUT	10
 /* The mount table, where the cgroup2 mount is found. */
 #define KT_MOUNTINFO	"/proc/self/mountinfo"
+/* The BPF file system, and ka-tune's directory in it, where its links to cgroups are pinned. */
+#define KT_BPF_FS	"/sys/fs/bpf"
+#define KT_BPF_DIR	KT_BPF_FS "/ka-tune"
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -302,8 +305,44 @@ struct kt_cgroup {
 	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for the mount's root */
 };
 
+/* What kt_bpf_enable() or kt_bpf_disable() did, or would do with KT_BPF_DRY_RUN. */
+enum kt_bpf_change {
+	KT_BPF_UNCHANGED,	/* the same policy was in force; or, to disable, none of ka-tune's */
+	KT_BPF_ATTACHED,	/* a program was loaded, attached and its link pinned */
+	KT_BPF_UPDATED,		/* the program in force was given the new policy, in place */
+	KT_BPF_DETACHED,	/* ka-tune's program was detached and its pin removed */
+};
+
+#define KT_BPF_DRY_RUN	0x1	/* change nothing; a new program still meets the verifier */
+
+struct kt_bpf_result {
+	enum kt_bpf_change change;
+	struct kt_values before;	/* UPDATED, UNCHANGED, DETACHED: the policy that was in force */
+	unsigned int pruned;		/* pins of removed cgroups at the same path that went */
+};
+
 /* Room for the reason the verifier gives for refusing a program, in one line. */
 #define KT_BPF_REASON_LEN	256
+
+/* More about a failure of kt_bpf_enable(). */
+struct kt_bpf_fail {
+	char reason[KT_BPF_REASON_LEN];	/* -ENOEXEC: why the verifier refused the program */
+	int above;			/* -EALREADY: ka-tune's program is on an ancestor (1), or on
+					 * a descendant (0) */
+	int outside;			/* -EALREADY, above: on one above the cgroup2 mount */
+	char other[PATH_MAX];		/* -EALREADY: that cgroup, below the mount ("" its root) */
+};
+
+/* One of ka-tune's links, from kt_bpf_list(). */
+struct kt_bpf_entry {
+	char rel[PATH_MAX];		/* the cgroup it was made for, below the cgroup2 mount */
+	unsigned long long cgid;	/* that cgroup's id */
+	int gone;			/* it attaches nothing any more: the cgroup was removed */
+	struct kt_values policy;	/* the values it sets (mask: those given) */
+	unsigned long long enabled;	/* connections given keepalive so far */
+	unsigned long long failed;	/* connections where the kernel refused an option */
+	unsigned int prog_id, link_id;	/* the kernel's ids of its program and link (bpftool) */
+};
 
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
@@ -538,5 +577,31 @@ int kt_cgroup_mount(const char *mountinfo, char *buf, size_t len);
 int kt_cgroup_open(const char *mount, const char *path, struct kt_cgroup *ret);
 void kt_cgroup_close(struct kt_cgroup *cg);
 int kt_cgroup_procs(int cgfd, int (*fn)(int pid, void *arg), void *arg, size_t *ret_n);
+
+/*
+ * kt_bpf.c: keepalive for every TCP connection of a cgroup, set by ka-tune's BPF sock_ops
+ * program as each is established (Linux 5.9 or later). dir is KT_BPF_DIR, where the links are
+ * pinned so that they outlive ka-tune.
+ * kt_bpf_enable() attaches the program to cg with the values v gives (v->mask; the others keep
+ * the namespace's sysctls), or gives the program in force there v in place; one program per
+ * cgroup, none above or below it, beside any other tool's (BPF_F_ALLOW_MULTI). Returns 0 and
+ * fills *ret; or a negative errno and fills *ret_fail: -ERANGE, -EPERM (not root), -EALREADY
+ * (an ancestor or descendant has ka-tune's program), -ENOMEDIUM (no bpffs), -EUCLEAN (dir not
+ * root's own, mode 0700), -EEXIST (a pin not ka-tune's in the way), -EBUSY (a program attached
+ * without BPF_F_ALLOW_MULTI keeps others off), -ENOEXEC (the verifier refused the program, and
+ * said why), -ETIMEDOUT (the lock on dir).
+ * kt_bpf_disable() detaches ka-tune's program from the cgroup at rel (cg, or NULL when it is
+ * gone) and removes the pins of removed cgroups enabled at rel; never another program. Returns
+ * 0 and fills *ret, or a negative errno: -EPERM, -EACCES (not root), -ENOLINK (attached, but
+ * pinned in another bpffs), -EUCLEAN, -ETIMEDOUT.
+ * Connections keep what they were given: both act on those established afterwards.
+ * kt_bpf_list() lists ka-tune's links, ordered by path: 0 and *ret (to free; NULL when *ret_n
+ * is 0), or -EACCES (not root), -EUCLEAN, -ENOMEM; no bpffs or no dir is an empty list.
+ */
+int kt_bpf_enable(const char *dir, const struct kt_cgroup *cg, const struct kt_values *v,
+    unsigned int flags, struct kt_bpf_result *ret, struct kt_bpf_fail *ret_fail);
+int kt_bpf_disable(const char *dir, const char *rel, const struct kt_cgroup *cg, unsigned int flags,
+    struct kt_bpf_result *ret);
+int kt_bpf_list(const char *dir, struct kt_bpf_entry **ret, size_t *ret_n);
 
 #endif

@@ -240,4 +240,24 @@ int kt_prog_counts(const struct kt_prog *p, unsigned long long *ret_enabled,
     unsigned long long *ret_failed);
 void kt_prog_close(struct kt_prog *p);
 
+/* kt_bpf_pin.c: ka-tune's directory in the BPF file system, and the links pinned there. */
+#define KT_PINS_CREATE	0x1	/* make the directory when it is missing */
+#define KT_PINS_LOCK	0x2	/* take its lock, as enable and disable do */
+
+/* A link of ka-tune's, opened from its pin. */
+struct kt_link {
+	int fd;
+	struct kt_prog prog;		/* its program */
+	unsigned int id;		/* the link's id */
+	unsigned long long cgid;	/* the cgroup it attaches to; 0: none any more */
+};
+
+#define KT_LINK_INIT	{ -1, KT_PROG_INIT, 0, 0 }
+
+int kt_pins_open(const char *dir, unsigned int flags, int *ret_fd);
+int kt_pin_path(const char *dir, unsigned long long cgid, char *buf, size_t len);
+int kt_link_open(const char *path, struct kt_link *ret);
+void kt_link_close(struct kt_link *l);
+int kt_pins_prune(int dirfd, const char *dir, const char *rel, int dry_run, unsigned int *ret_n);
+
 #endif
