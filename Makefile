@@ -8,6 +8,7 @@ BINDIR     ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 
 # Where objects go, and the binary; the sanitizer build uses its own.
@@ -24,7 +25,9 @@ BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay)
 # libbsd is linked statically: its shared object alone costs more loader work than ka-tune show.
 BSD_LIBS   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd) -Wl,-Bdynamic
 CMOCKA     := $(shell $(PKG_CONFIG) --cflags --libs cmocka)
-ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD_CFLAGS) $(CPPFLAGS)
+# KT_BINDIR: where ka-tune is installed, which the systemd drop-ins of enable --persist run.
+ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -DKT_BINDIR='"$(BINDIR)"' -Iinclude \
+                $(BSD_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS := -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRCS   := $(wildcard src/kt_*.c)
@@ -37,6 +40,8 @@ LIBKT      := $(BUILD)/libkatune.a
 TMPTREE    := $(BUILD)/tests/tmptree.o
 # make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
 STAGE      := $(BUILD)/stage
+# The systemd unit, with the path ka-tune is installed at.
+UNIT       := $(BUILD)/systemd/ka-tune-slice@.service
 
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -55,16 +60,17 @@ else
 Q := @
 endif
 
+# bpftool is for the tests only: they count the programs on a cgroup with it.
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
                valgrind strace procps util-linux iproute2 systemd jq python3 \
-               zsh bash-completion
+               zsh bash-completion bpftool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
 	clean deps bench bench-sockets lint
 .PHONY: deb deb-deps
 
-all: $(BIN)
+all: $(BIN) $(UNIT)
 
 $(BIN): $(CLI_OBJS) $(LIBKT)
 	@echo "  LD      $@"
@@ -73,6 +79,11 @@ $(BIN): $(CLI_OBJS) $(LIBKT)
 $(LIBKT): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/systemd/%: systemd/%.in $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
 $(BUILD)/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
@@ -98,13 +109,14 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
+check-cli: $(BIN) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)KT_ENOSYS=$(BUILD)/tests/enosys sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -141,17 +153,19 @@ bench: $(BIN) $(BUILD)/tests/sockpeer
 bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
-install: $(BIN)
+install: $(BIN) $(UNIT)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
+	install -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
 	install -m 0644 completion/ka-tune.zsh $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
-		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
+		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ka-tune-slice@.service
 
 # The Debian package (debian/), built as a build daemon would: dpkg-buildpackage -b on a copy of
 # this tree (the build's own make clean never touches this one), with none of this make's

@@ -31,6 +31,13 @@
 /* The BPF file system, and ka-tune's directory in it, where its links to cgroups are pinned. */
 #define KT_BPF_FS	"/sys/fs/bpf"
 #define KT_BPF_DIR	KT_BPF_FS "/ka-tune"
+/* Where enable --persist writes its systemd drop-ins, and their name. */
+#define KT_UNIT_DIR	"/etc/systemd/system"
+#define KT_DROPIN_NAME	"50-ka-tune.conf"
+/* The template unit that enables a slice each time it starts: ka-tune-slice@<slice>.service. */
+#define KT_SLICE_TEMPLATE	"ka-tune-slice@"
+/* Room for a unit name, NUL included (systemd's UNIT_NAME_MAX). */
+#define KT_UNIT_NAME_LEN	256
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -344,6 +351,48 @@ struct kt_bpf_entry {
 	unsigned int prog_id, link_id;	/* the kernel's ids of its program and link (bpftool) */
 };
 
+/* The kinds of systemd unit whose cgroup enable --persist makes lasting. */
+enum kt_unit_kind {
+	KT_UNIT_SERVICE,	/* a drop-in runs ka-tune before each start (ExecStartPre=) */
+	KT_UNIT_SLICE,		/* a drop-in wants ka-tune-slice@<slice>.service, whose own says
+				 * what it runs (ExecStart=) */
+};
+
+/* What kt_unit_enable() and kt_unit_disable() are to do. */
+struct kt_unit_req {
+	const char *bpf_dir;		/* KT_BPF_DIR */
+	const char *unit_dir;		/* KT_UNIT_DIR, or a tree laid out like it */
+	const char *bin;		/* enable: the ka-tune the drop-ins run, an absolute path */
+	const struct kt_cgroup *cg;	/* the cgroup; disable: NULL when it is gone */
+	const char *rel;		/* disable: its path below the cgroup2 mount */
+	struct kt_values want;		/* enable: the values */
+	unsigned int flags;		/* KT_BPF_DRY_RUN */
+};
+
+/* What became of the drop-ins of a unit. */
+struct kt_unit_result {
+	char unit[KT_UNIT_NAME_LEN];	/* the unit, as its cgroup names it */
+	enum kt_unit_kind kind;
+	size_t n;			/* how many drop-ins it has: 0 (disable: no unit), 1, 2 */
+	struct {
+		char path[PATH_MAX];
+		enum kt_persist_outcome outcome;	/* written (CHANGED), REMOVED, UNCHANGED */
+	} files[2];
+};
+
+/* Where kt_unit_enable() or kt_unit_disable() failed. */
+enum kt_unit_stage {
+	KT_UNIT_STAGE_BPF,	/* the kernel: fail.bpf says more (enable) */
+	KT_UNIT_STAGE_FILE,	/* a drop-in: fail.path */
+};
+
+struct kt_unit_fail {
+	enum kt_unit_stage stage;
+	struct kt_bpf_fail bpf;
+	char path[PATH_MAX];
+	int unrestored;		/* what was changed before the failure could not all be put back */
+};
+
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
@@ -603,5 +652,23 @@ int kt_bpf_enable(const char *dir, const struct kt_cgroup *cg, const struct kt_v
 int kt_bpf_disable(const char *dir, const char *rel, const struct kt_cgroup *cg, unsigned int flags,
     struct kt_bpf_result *ret);
 int kt_bpf_list(const char *dir, struct kt_bpf_entry **ret, size_t *ret_n);
+
+/*
+ * kt_unit.c: keepalive for a systemd unit's cgroup that outlives the cgroup, through drop-ins
+ * in KT_UNIT_DIR named KT_DROPIN_NAME that run `ka-tune enable --cgroup` each time the unit
+ * starts. kt_unit_of_cgroup() says which unit a cgroup path (below the mount) is the cgroup of,
+ * if it is a service or a slice where systemd puts them: 0, ret_unit and *ret_kind, or -EINVAL.
+ * kt_unit_enable() is enable --persist: kt_bpf_enable(), then the drop-ins; when they cannot be
+ * written, the kernel is put back. kt_unit_disable() is disable: the drop-ins go, if there are
+ * any, then kt_bpf_disable(); when that fails, they are put back. Both return 0 and fill
+ * *ret_bpf and *ret_unit; or a negative errno and fill *ret_fail: -EINVAL (not a unit's
+ * cgroup, or bin not a plain absolute path: nothing done), or kt_bpf_enable()'s and
+ * kt_bpf_disable()'s errors (stage KT_UNIT_STAGE_BPF), or a file's (KT_UNIT_STAGE_FILE).
+ */
+int kt_unit_of_cgroup(const char *rel, char *ret_unit, size_t len, enum kt_unit_kind *ret_kind);
+int kt_unit_enable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
+    struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
+int kt_unit_disable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
+    struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
 
 #endif

@@ -260,4 +260,8 @@ int kt_link_open(const char *path, struct kt_link *ret);
 void kt_link_close(struct kt_link *l);
 int kt_pins_prune(int dirfd, const char *dir, const char *rel, int dry_run, unsigned int *ret_n);
 
+/* kt_unit.c, shown to its tests: the drop-ins alone, written or removed all or none. */
+int kt_unit_files(const char *unit_dir, const char *bin, const char *rel, const struct kt_values *v,
+    int dry_run, struct kt_unit_result *ret, struct kt_unit_fail *ret_fail);
+
 #endif
