@@ -574,9 +574,9 @@ int kt_suggest(long long idle, long long detect, struct kt_values *ret);
  * thread is in, asking the kernel through sock_diag as ss(8) does; callers without privileges
  * see them all too. A kernel without IPv6 gives the IPv4 ones. Owners are not looked for (pid
  * 0, comm ""): see kt_sock_owners(). Returns 0 and sets *ret_socks (an array the caller frees;
- * NULL when *ret_n is 0) and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the kernel (module tcp_diag),
- * -EPROTONOSUPPORT no sock_diag netlink at all, -EBADMSG an answer that could not be parsed,
- * -ENOMEM, or the errno of a failed socket call.
+ * NULL when *ret_n is 0) and *ret_n, or a negative errno: -ENOENT no TCP sock_diag in the
+ * kernel (module tcp_diag), -EPROTONOSUPPORT no sock_diag netlink at all, -EBADMSG an answer
+ * that could not be parsed, -ENOMEM, or the errno of a failed socket call.
  */
 int kt_sock_dump(struct kt_sock **ret_socks, size_t *ret_n);
 /* The name netstat(8) gives a TCP state, such as "ESTABLISHED"; "UNKNOWN" for any other number.

@@ -70,6 +70,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *cli_vis(const char *s, char *buf, size_t len);
 void cli_json_string(const char *s);
+#define CLI_SET_LINE_LEN	80
+const char *cli_set_line(const struct kt_values *v, char *buf, size_t len);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_finish(int status);
 
@@ -88,6 +90,18 @@ void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
 int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
 int cli_parse_loader(const char *arg, enum kt_loader *ret);
 int cli_read_kernel(unsigned int mask, struct kt_values *ret);
+
+/* The output formats; a command offers some of them, each an option of the same name. */
+enum cli_format {
+	CLI_FORMAT_TEXT,	/* the default: for people */
+	CLI_FORMAT_JSON,	/* --json */
+	CLI_FORMAT_SYSCTL,	/* --sysctl: sysctl.d lines */
+	CLI_FORMAT_K8S,		/* --k8s: a pod spec's lines */
+	CLI_FORMAT_DOCKER,	/* --docker: docker run flags */
+};
+#define CLI_FORMAT_BIT(f)	(1u << (f))
+int cli_format_option(int c);
+int cli_pick_format(unsigned int formats, enum cli_format *ret);
 
 /* An idle timeout to judge keepalive values against, and where it comes from. */
 struct cli_idle {
@@ -116,7 +130,7 @@ const char *cli_strerror(int err, enum cli_about about);
 /* cli_boot.c: the boot values, for show --boot and check. */
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret,
     int *ret_unsure);
-int cli_show_boot(const char *root, const char *loader_arg, int format);
+int cli_show_boot(const char *root, const char *loader_arg, enum cli_format format);
 int cli_check_boot(enum kt_loader loader, const struct kt_values *running);
 
 #endif

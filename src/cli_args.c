@@ -128,7 +128,8 @@ cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v)
 	}
 	if (!ki->duration) {
 		cli_error("--%s: '%s' is %s; accepted %d..%d", ki->short_name, arg,
-		    r == -ERANGE ? "out of range" : "not a plain count", ki->min, ki->max);
+		    r == -ERANGE ? "out of range" : "not a number (decimal digits only)", ki->min,
+		    ki->max);
 		return EXIT_USAGE;
 	}
 	if (kt_format_duration(ki->max, maxdur, sizeof(maxdur)) < 0)
@@ -167,6 +168,53 @@ cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v)
 		if (arg[k])
 			bad |= cli_parse_value(k, arg[k], v);
 	return bad ? EXIT_USAGE : 0;
+}
+
+/* The format options' names, by format; the letters cli_format_option() knows them by. */
+static const char *const format_names[] = {
+	[CLI_FORMAT_TEXT] = "", [CLI_FORMAT_JSON] = "--json", [CLI_FORMAT_SYSCTL] = "--sysctl",
+	[CLI_FORMAT_K8S] = "--k8s", [CLI_FORMAT_DOCKER] = "--docker",
+};
+
+/*
+ * The bit of the format a format option stands for: 'j' --json, 's' --sysctl, 'k' --k8s,
+ * 'd' --docker (the letters every command's option table gives them). For a command's option
+ * loop, which collects them to judge with cli_pick_format().
+ */
+int
+cli_format_option(int c)
+{
+	switch (c) {
+	case 'j':
+		return CLI_FORMAT_BIT(CLI_FORMAT_JSON);
+	case 's':
+		return CLI_FORMAT_BIT(CLI_FORMAT_SYSCTL);
+	case 'k':
+		return CLI_FORMAT_BIT(CLI_FORMAT_K8S);
+	default:
+		return CLI_FORMAT_BIT(CLI_FORMAT_DOCKER);
+	}
+}
+
+/*
+ * Pick the one output format the options collected in formats ask for (none: text); two
+ * different ones exclude each other. Returns 0 and sets *ret, or EXIT_USAGE.
+ */
+int
+cli_pick_format(unsigned int formats, enum cli_format *ret)
+{
+	enum cli_format f = CLI_FORMAT_TEXT;
+
+	for (unsigned int i = CLI_FORMAT_JSON; i <= CLI_FORMAT_DOCKER; i++) {
+		if (!(formats & CLI_FORMAT_BIT(i)))
+			continue;
+		if (f != CLI_FORMAT_TEXT)
+			return cli_usage_error("%s%s and %s exclude each other", prefix(),
+			    format_names[f], format_names[i]);
+		f = i;
+	}
+	*ret = f;
+	return 0;
 }
 
 /* Parse --loader's argument. Returns 0 and sets *ret, or EXIT_USAGE. */

@@ -152,10 +152,10 @@ print_json(const struct kt_boot *b, enum kt_loader loader, const struct kt_value
 /*
  * show --boot: the value each key gets at boot, from which file:line, what it overrides, and
  * whether the running value differs (not with --root: an image's kernel is not this one).
- * format is 't' (text), 's' (--sysctl) or 'j' (--json). Returns an exit status.
+ * format is text, --sysctl or --json. Returns an exit status.
  */
 int
-cli_show_boot(const char *root, const char *loader_arg, int format)
+cli_show_boot(const char *root, const char *loader_arg, enum cli_format format)
 {
 	enum kt_loader loader = kt_boot_default_loader(root, root == NULL);
 	struct kt_values running;
@@ -169,10 +169,10 @@ cli_show_boot(const char *root, const char *loader_arg, int format)
 	r = cli_boot_read(root, loader, &b, NULL);
 	if (r != EXIT_OK)
 		return r;
-	if (format == 's') {
+	if (format == CLI_FORMAT_SYSCTL) {
 		for (int k = 0; k < KT_NKEYS; k++)
 			printf("%s = %d\n", kt_key(k)->name, kt_boot_key(b, k)->val);
-	} else if (format == 'j') {
+	} else if (format == CLI_FORMAT_JSON) {
 		print_json(b, loader, root ? NULL : &running);
 	} else {
 		print_text(b, loader, root ? NULL : &running);

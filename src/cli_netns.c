@@ -34,6 +34,9 @@ cli_enter_target(void)
 		about = kt_netns_is_path(arg) ? CLI_ABOUT_NETNS_PATH : CLI_ABOUT_NETNS_NAME;
 		r = kt_netns_open(arg, &fd);
 	} else {
+		/* Root is refused only a hardened process: "needs root" would send root in circles. */
+		if (geteuid() == 0)
+			about = CLI_ABOUT_PROCESS_AS_ROOT;
 		r = kt_parse_uint(arg, 1, KT_PID_MAX, &pid);
 		if (r == 0)
 			r = kt_netns_open_pid((long)pid, &fd);

@@ -171,6 +171,26 @@ cli_json_string(const char *s)
 }
 
 /*
+ * Write the command line that sets the values of v's keys ("ka-tune set --time 240 --intvl 75
+ * --probes 9"), the options named after the keys, into buf: CLI_SET_LINE_LEN bytes are enough.
+ * Returns buf.
+ */
+const char *
+cli_set_line(const struct kt_values *v, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = snprintf(buf, len, "ka-tune set");
+
+	for (int k = 0; k < KT_NKEYS && n >= 0 && (off += (size_t)n) < len; k++) {
+		n = 0;
+		if (v->mask & KT_BIT(k))
+			n = snprintf(buf + off, len - off, " --%s %d", kt_key(k)->short_name,
+			    v->val[k]);
+	}
+	return buf;
+}
+
+/*
  * Say that something was changed for real ("the values were set", "<file> was written"): if
  * stdout cannot be written afterwards, cli_finish() says so instead of a bare write error.
  */
@@ -199,8 +219,8 @@ cli_finish(int status)
 		err = errno ? errno : EIO;	/* an earlier write failed: its errno, if kept */
 	if (changed[0])
 		cli_error("write error: %s; %s, but the report could not be written",
-		    strerror(err), changed);
+		    cli_strerror(-err, CLI_ABOUT_FILE_WRITE), changed);
 	else
-		cli_error("write error: %s", strerror(err));
+		cli_error("write error: %s", cli_strerror(-err, CLI_ABOUT_FILE_WRITE));
 	return EXIT_FAIL;
 }

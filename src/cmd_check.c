@@ -87,6 +87,7 @@ const struct cli_command cli_cmd_check = {
 	    "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
 	    CLI_IDLE_HELP
 	    "  exit 1 when a running value differs from its boot value, or is not safe, or a\n"
-	    "  sysctl.d file could not be read (the boot values are then uncertain)\n",
+	    "  sysctl.d file could not be read (the boot values are then uncertain)\n"
+	    "  --netns, --pid (before check): another network namespace's running values\n",
 	.not_in_netns = NULL,
 };

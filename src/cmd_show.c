@@ -8,8 +8,6 @@
 
 #include "cli.h"
 
-enum format { FORMAT_TEXT, FORMAT_SYSCTL, FORMAT_JSON };
-
 /* One line a key, aligned, with its unit; out-of-range values are flagged with their range. */
 static void
 show_text(const struct kt_values *v)
@@ -251,7 +249,7 @@ report_unseen(const struct kt_netns_unseen *u)
  * and makes the exit status 1; the others are listed all the same.
  */
 static int
-show_all(enum format format)
+show_all(enum cli_format format)
 {
 	struct kt_netns_unseen unseen;
 	struct netns_row *rows;
@@ -268,11 +266,12 @@ show_all(enum format format)
 	rows = reallocarray(NULL, n ? n : 1, sizeof(*rows));
 	if (!rows) {
 		free(list);
-		cli_error("cannot list the network namespaces: %s", strerror(ENOMEM));
+		cli_error("cannot list the network namespaces: %s",
+		    cli_strerror(-ENOMEM, CLI_ABOUT_FILE_READ));
 		return EXIT_FAIL;
 	}
 	ret = read_all(list, n, rows, &nrows);
-	if (format == FORMAT_JSON)
+	if (format == CLI_FORMAT_JSON)
 		show_all_json(rows, nrows);
 	else
 		show_all_text(rows, nrows);
@@ -281,6 +280,52 @@ show_all(enum format format)
 	free(rows);
 	free(list);
 	return ret;
+}
+
+/* What show is to print: the running values, every namespace's, or the boot values. */
+struct show_args {
+	enum cli_format format;
+	int all, boot;
+	const char *loader, *root;
+};
+
+/* Refuse the options that do not go together. Returns 0 or EXIT_USAGE. */
+static int
+check_args(const struct show_args *a)
+{
+	if (a->all && a->format == CLI_FORMAT_SYSCTL)
+		return cli_usage_error("show: --all-netns and --sysctl exclude each other");
+	if (a->all && a->boot)
+		return cli_usage_error("show: --all-netns and --boot exclude each other");
+	if ((a->loader || a->root) && !a->boot)
+		return cli_usage_error("show: --loader and --root go with --boot");
+	if (a->root && !*a->root)
+		return cli_usage_error("show: --root needs a non-empty path");
+	if ((a->all || a->boot) && (cli_target.netns || cli_target.pid))
+		return cli_usage_error("show: --netns and --pid do not apply to %s: %s",
+		    a->all ? "--all-netns" : "--boot", a->all ? "it shows every network namespace"
+							  : "boot files set the host's namespace");
+	return 0;
+}
+
+/* show without --all-netns or --boot: the values of the namespace ka-tune is in (or enters). */
+static int
+show_running(enum cli_format format)
+{
+	struct kt_values v;
+	int r;
+
+	if ((r = cli_enter_target()) != EXIT_OK)
+		return r;
+	if ((r = cli_read_kernel(KT_ALL, &v)) != EXIT_OK)
+		return r;
+	if (format == CLI_FORMAT_JSON)
+		show_json(&v);
+	else if (format == CLI_FORMAT_SYSCTL)
+		show_sysctl(&v);
+	else
+		show_text(&v);
+	return EXIT_OK;
 }
 
 static int
@@ -296,68 +341,31 @@ run_show(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum format format = FORMAT_TEXT;
-	struct kt_values v;
-	const char *loader = NULL, *root = NULL;
-	int c, r, json = 0, sysctl = 0, all = 0, boot = 0;
+	struct show_args a = { .format = CLI_FORMAT_TEXT };
+	unsigned int formats = 0;
+	int c, r;
 
 	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			sysctl = 1;
-			break;
-		case 'a':
-			all = 1;
-			break;
-		case 'b':
-			boot = 1;
-			break;
-		case 'l':
-			loader = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		}
+		if (c == 'a')
+			a.all = 1;
+		else if (c == 'b')
+			a.boot = 1;
+		else if (c == 'l')
+			a.loader = optarg;
+		else if (c == 'r')
+			a.root = optarg;
+		else
+			formats |= cli_format_option(c);
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
 		return r;
-	if (json && sysctl)
-		return cli_usage_error("show: --json and --sysctl exclude each other");
-	format = json ? FORMAT_JSON : sysctl ? FORMAT_SYSCTL : FORMAT_TEXT;
-	if (all && format == FORMAT_SYSCTL)
-		return cli_usage_error("show: --all-netns and --sysctl exclude each other");
-	if (all && boot)
-		return cli_usage_error("show: --all-netns and --boot exclude each other");
-	if ((loader || root) && !boot)
-		return cli_usage_error("show: --loader and --root go with --boot");
-	if (root && !*root)
-		return cli_usage_error("show: --root needs a non-empty path");
-	if ((all || boot) && (cli_target.netns || cli_target.pid))
-		return cli_usage_error("show: --netns and --pid do not apply to %s: %s",
-		    all ? "--all-netns" : "--boot", all ? "it shows every network namespace"
-							: "boot files set the host's namespace");
-	if (boot)
-		return cli_show_boot(root, loader, format == FORMAT_JSON ? 'j' :
-		    format == FORMAT_SYSCTL ? 's' : 't');
-	if (all)
-		return show_all(format);
-
-	if ((r = cli_enter_target()) != EXIT_OK)
+	if ((r = cli_pick_format(formats, &a.format)) != 0 || (r = check_args(&a)) != 0)
 		return r;
-	r = cli_read_kernel(KT_ALL, &v);
-	if (r != EXIT_OK)
-		return r;
-	if (format == FORMAT_JSON)
-		show_json(&v);
-	else if (format == FORMAT_SYSCTL)
-		show_sysctl(&v);
-	else
-		show_text(&v);
-	return EXIT_OK;
+	if (a.boot)
+		return cli_show_boot(a.root, a.loader, a.format);
+	if (a.all)
+		return show_all(a.format);
+	return show_running(a.format);
 }
 
 const struct cli_command cli_cmd_show = {
@@ -374,6 +382,7 @@ const struct cli_command cli_cmd_show = {
 	    "  --all-netns   one row per network namespace on the machine\n"
 	    "  --boot        what the loader sets at boot, from which file:line\n"
 	    "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
-	    "  --root DIR    read the sysctl.d files of an image tree under DIR\n",
+	    "  --root DIR    read the sysctl.d files of an image tree under DIR\n"
+	    "  --netns, --pid (before show): another network namespace's values\n",
 	.not_in_netns = NULL,
 };

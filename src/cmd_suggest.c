@@ -1,5 +1,6 @@
 /* cmd_suggest.c: ka-tune suggest: values that keep idle connections alive behind a middlebox. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,7 +9,7 @@
 static void
 print_text(const struct cli_idle *mb, long long margin, const struct kt_values *v)
 {
-	char dur[KT_DURATION_LEN];
+	char dur[KT_DURATION_LEN], line[CLI_SET_LINE_LEN];
 	long long detect;
 
 	if (kt_format_duration(mb->idle, dur, sizeof(dur)) < 0)
@@ -23,23 +24,26 @@ print_text(const struct cli_idle *mb, long long margin, const struct kt_values *
 	    kt_format_duration(detect, dur, sizeof(dur)) == 0)
 		printf("a dead peer is detected after %lld s (%s) = time + intvl x probes\n", detect,
 		    dur);
-	printf("apply: ka-tune set --time %d --intvl %d --probes %d\n", v->val[KT_TIME],
-	    v->val[KT_INTVL], v->val[KT_PROBES]);
+	printf("apply: %s\n", cli_set_line(v, line, sizeof(line)));
 }
 
+/* One JSON object: the idle timeout, its margin, the values by their short names, the line. */
 static void
 print_json(const struct cli_idle *mb, long long margin, const struct kt_values *v)
 {
+	char line[CLI_SET_LINE_LEN];
 	long long detect = 0;
 
 	(void)kt_detection_time(v, &detect);
-	printf("{\"behind\": \"%s\", \"idle_timeout\": %lld, \"margin\": %lld, \"time\": %d, "
-	       "\"intvl\": %d, \"probes\": %d, \"detection_time\": %lld, "
-	       "\"set\": \"ka-tune set --time %d --intvl %d --probes %d\"}\n",
-	    mb->name, mb->idle, margin, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES],
-	    detect, v->val[KT_TIME], v->val[KT_INTVL], v->val[KT_PROBES]);
+	printf("{\"behind\": ");
+	cli_json_string(mb->name);
+	printf(", \"idle_timeout\": %lld, \"margin\": %lld, ", mb->idle, margin);
+	for (int k = 0; k < KT_NKEYS; k++)
+		printf("\"%s\": %d, ", kt_key(k)->short_name, v->val[k]);
+	printf("\"detection_time\": %lld, \"set\": ", detect);
+	cli_json_string(cli_set_line(v, line, sizeof(line)));
+	puts("}");
 }
-
 /*
  * The pod spec lines that set the values in a Kubernetes pod's network namespace. The kubelet
  * counts the three keys as safe sysctls since 1.29 (on kernels from 4.5, which made them per
@@ -64,8 +68,55 @@ print_docker(const struct kt_values *v)
 	putchar('\n');
 }
 
-/* The output formats, which exclude each other. */
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SYSCTL, FORMAT_K8S, FORMAT_DOCKER };
+/* suggest's options, as given. */
+struct suggest_args {
+	const char *behind, *idle, *detect;
+	unsigned int formats;
+};
+
+/*
+ * Judge suggest's options into the idle timeout, the detection bound (0: none) and the format.
+ * Returns EXIT_OK, EXIT_USAGE, or EXIT_FAIL when conntrack's timeout cannot be read.
+ */
+static int
+judge(const struct suggest_args *a, struct cli_idle *mb, int *detect, enum cli_format *format)
+{
+	int r;
+
+	if ((r = cli_pick_format(a->formats, format)) != 0)
+		return r;
+	if (a->behind && a->idle)
+		return cli_usage_error("suggest: --behind and --idle-timeout exclude each other");
+	if (!a->behind && !a->idle)
+		return cli_usage_error("suggest: give --behind PROFILE or --idle-timeout DUR");
+	*detect = 0;
+	if (a->detect && ((r = kt_parse_duration(a->detect, detect)) < 0 || *detect < 1)) {
+		cli_error("--detect-within: '%s' is %s; accepted 1..%d seconds, or units d h m s as "
+			  "in 600, 10m", a->detect, r == -EINVAL ? "not a duration" : "out of range",
+		    INT_MAX);
+		return EXIT_USAGE;
+	}
+	return cli_idle_timeout(a->behind, a->idle, mb);
+}
+
+/* Say why kt_suggest() found no values: the idle timeout, or the detection bound, is too short. */
+static int
+no_values(const struct suggest_args *a, const struct cli_idle *mb, int detect)
+{
+	long long margin = kt_idle_margin(mb->idle), least = 1;
+
+	if (mb->idle - margin >= 2) {
+		cli_error("--detect-within: %d s is too short: the least any valid values take is "
+			  "2 s (time 1 + intvl 1 x probes 1)", detect);
+		return EXIT_USAGE;
+	}
+	while (least - kt_idle_margin(least) < 2)
+		least++;
+	cli_error("%s: an idle timeout of %lld s leaves no room for keepalive under its %lld s "
+		  "margin: the least is %lld s", a->idle ? "--idle-timeout" : "--behind", mb->idle,
+	    margin, least);
+	return EXIT_USAGE;
+}
 
 static int
 run_suggest(int argc, char **argv)
@@ -81,75 +132,39 @@ run_suggest(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *behind = NULL, *idle = NULL, *detect_arg = NULL;
+	struct suggest_args a = { 0 };
+	enum cli_format format;
 	struct cli_idle mb;
 	struct kt_values v;
-	static const char *const format_names[] = { "", "--json", "--sysctl", "--k8s", "--docker" };
-	enum format format = FORMAT_TEXT, f;
-	int c, r, detect = 0;
+	int c, r, detect;
 
 	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
-		switch (c) {
-		case 'B':
-			behind = optarg;
-			break;
-		case 'I':
-			idle = optarg;
-			break;
-		case 'D':
-			detect_arg = optarg;
-			break;
-		default:
-			f = c == 'j' ? FORMAT_JSON : c == 's' ? FORMAT_SYSCTL :
-			    c == 'k' ? FORMAT_K8S : FORMAT_DOCKER;
-			if (format != FORMAT_TEXT && format != f)
-				return cli_usage_error("suggest: %s and %s exclude each other",
-				    format_names[format], format_names[f]);
-			format = f;
-			break;
-		}
+		if (c == 'B')
+			a.behind = optarg;
+		else if (c == 'I')
+			a.idle = optarg;
+		else if (c == 'D')
+			a.detect = optarg;
+		else
+			a.formats |= cli_format_option(c);
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
 		return r;
-	if (behind && idle)
-		return cli_usage_error("suggest: --behind and --idle-timeout exclude each other");
-	if (!behind && !idle)
-		return cli_usage_error("suggest: give --behind PROFILE or --idle-timeout DUR");
-	if (detect_arg && (kt_parse_duration(detect_arg, &detect) < 0 || detect < 1)) {
-		cli_error("--detect-within: '%s' is not a duration of 1 s or more (units d h m s "
-			  "as in 600, 10m)", detect_arg);
-		return EXIT_USAGE;
-	}
-	if ((r = cli_idle_timeout(behind, idle, &mb)) != EXIT_OK)
+	if ((r = judge(&a, &mb, &detect, &format)) != EXIT_OK)
 		return r;
-	if (kt_suggest(mb.idle, detect, &v) < 0) {
-		if (mb.idle - kt_idle_margin(mb.idle) < 2)
-			cli_error("an idle timeout of %lld s leaves no room for keepalive under its "
-				  "%lld s margin: the least is %lld s", mb.idle,
-			    kt_idle_margin(mb.idle), 7LL);
-		else
-			cli_error("--detect-within: %d s is too short: the least any valid values "
-				  "take is 2 s (time 1 + intvl 1 x probes 1)", detect);
-		return EXIT_USAGE;
-	}
-	switch (format) {
-	case FORMAT_SYSCTL:
+	if (kt_suggest(mb.idle, detect, &v) < 0)
+		return no_values(&a, &mb, detect);
+	if (format == CLI_FORMAT_SYSCTL)
 		for (int k = 0; k < KT_NKEYS; k++)
 			printf("%s = %d\n", kt_key(k)->name, v.val[k]);
-		break;
-	case FORMAT_JSON:
+	else if (format == CLI_FORMAT_JSON)
 		print_json(&mb, kt_idle_margin(mb.idle), &v);
-		break;
-	case FORMAT_K8S:
+	else if (format == CLI_FORMAT_K8S)
 		print_k8s(&v);
-		break;
-	case FORMAT_DOCKER:
+	else if (format == CLI_FORMAT_DOCKER)
 		print_docker(&v);
-		break;
-	default:
+	else
 		print_text(&mb, kt_idle_margin(mb.idle), &v);
-		break;
-	}
 	return EXIT_OK;
 }
 

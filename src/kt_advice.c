@@ -1,4 +1,5 @@
-/* kt_advice.c: middlebox idle timeouts, whether keepalive values outlast them, and values that do. */
+/* kt_advice.c: middlebox idle timeouts, whether keepalive values outlast them, and values that
+ * do. */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>

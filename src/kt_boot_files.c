@@ -21,7 +21,9 @@ static const char *const conf_dirs[] = {
 #define NDIRS	(sizeof(conf_dirs) / sizeof(conf_dirs[0]))
 
 /* What procps reads after every sysctl.d file. */
-#define SYSCTL_CONF	"/etc/sysctl.conf"
+#define SYSCTL_CONF_DIR	"/etc"
+#define SYSCTL_CONF_NAME	"sysctl.conf"
+#define SYSCTL_CONF	SYSCTL_CONF_DIR "/" SYSCTL_CONF_NAME
 
 static int
 grow(void **p, size_t *cap, size_t n, size_t size)
@@ -167,7 +169,7 @@ kt_bootfiles_list(int rootfd, enum kt_loader loader, struct kt_bootfiles *f)
 	(void)close(fd);
 	if (r < 0 || !S_ISREG(st.st_mode))
 		return 0;
-	return add_file(f, "/etc", "sysctl.conf", (int)NDIRS);
+	return add_file(f, SYSCTL_CONF_DIR, SYSCTL_CONF_NAME, (int)NDIRS);
 }
 
 /*

@@ -295,8 +295,6 @@ is_key_file(const struct comp *c, size_t n)
 {
 	struct comp want[8];
 
-	if (n != 5)
-		return 0;	/* proc, sys, net, ipv4, the file: all our keys are as deep */
 	for (int k = 0; k < KT_NKEYS; k++) {
 		size_t i = 0;
 
@@ -398,7 +396,8 @@ spell(const char *name, const struct comp *c, const struct comp *want, size_t n,
  * for an exact name, or matches it for a glob. procps opens /proc/sys/NAME, so "." and ".." and
  * doubled slashes resolve as the kernel resolves them; systemd refuses a name with "..". A name
  * that climbs out of a directory ka-tune does not know (anything but net and ipv4) is taken to
- * land where its words lead, unless that directory's name holds white space. With spelled (len bytes) not NULL, also write the path the loader
+ * land where its words lead, unless that directory's name holds white space. With spelled (len
+ * bytes) not NULL, also write the path the loader
  * compares with the other names to tell whether a key is named explicitly: the name itself, or
  * for a glob the match as glob(3) spells it ("net//ipv4/tcp_keepalive_time" for
  * "net//ipv4/tcp_keepalive_*", which procps does not take for "net/ipv4/tcp_keepalive_time").

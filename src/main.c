@@ -125,8 +125,9 @@ check_target(const struct cli_command *cmd)
 	if (cmd->not_in_netns)
 		return cli_usage_error("--netns and --pid do not apply to %s: %s", cmd->name,
 		    cmd->not_in_netns);
-	if (cli_target.netns && !*cli_target.netns)
-		return cli_usage_error("--netns needs a name or a path, not ''");
+	if (cli_target.netns && (!*cli_target.netns || strcmp(cli_target.netns, ".") == 0 ||
+	    strcmp(cli_target.netns, "..") == 0))
+		return cli_usage_error("--netns needs a name or a path, not '%s'", cli_target.netns);
 	if (cli_target.pid && cli_parse_uint("--pid", cli_target.pid, 1, KT_PID_MAX, &pid) != 0)
 		return EXIT_USAGE;
 	return 0;

@@ -231,6 +231,28 @@ else
 	echo "SKIP: $name: no KT_ENOSYS helper (tests/enosys.c, built by make check-cli)"
 fi
 
+t "show --boot puts no raw control byte on a terminal, and its JSON is valid UTF-8"
+esc=$(printf '\033]0;pwned\007')
+bad=$(printf '\377\376')
+printf 'net.ipv4.tcp_keepalive_time = 60%s\nnet.ipv4.tcp_keepalive_intvl = %s\n' "$esc" "$bad" \
+    >"/etc/sysctl.d/50-$esc.conf"
+printf 'net.ipv4.tcp_keepalive_* = 5\n' >"/etc/sysctl.d/60-$bad.conf"
+for loader in systemd procps; do
+	run 0 show --boot --loader $loader
+	if LC_ALL=C grep -q '[[:cntrl:]]' "$out"; then fail "$loader: a raw control byte on stdout"; fi
+	out_has '/etc/sysctl.d/50-\033]0;pwned\a.conf:1'
+	out_has '= 60\033]0;pwned\a'
+	out_has '= \377\376'
+	run 0 show --boot --loader $loader --json
+	iconv -f UTF-8 -t UTF-8 "$out" >/dev/null 2>&1 || fail "$loader: JSON that is not UTF-8"
+	[ "$(jq -r '[.time.assignments[] | select(.line == 1 and (.file | endswith("pwned\u0007.conf")))
+	    | .value] | .[0]' "$out")" = "60$esc" ] || fail "$loader: the value with ESC is not as read"
+	[ "$(jq -r '.intvl.assignments[0].value' "$out")" = "$(printf '\357\277\275\357\277\275')" ] ||
+	    fail "$loader: invalid UTF-8 is not two U+FFFD"
+	jq -e '[.. | strings] | length > 0' "$out" >/dev/null || fail "$loader: jq could not read it"
+done
+clear_tree
+
 t "--root reads an image tree, and does not compare with the running kernel"
 mkdir -p "$tmp/img/etc/sysctl.d" "$tmp/img/usr/lib/sysctl.d"
 printf 'net.ipv4.tcp_keepalive_probes = 4\n' >"$tmp/img/usr/lib/sysctl.d/50-x.conf"

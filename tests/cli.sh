@@ -218,8 +218,10 @@ for args in "suggest --behind aws-nat" "show --all-netns" "show --boot" "persist
 	run 2 --netns x $args
 	err_has "do not apply"
 done
-run 2 --netns '' show
-err_has "--netns needs a name or a path, not ''"
+for bad in '' . ..; do
+	run 2 --netns "$bad" show
+	err_has "--netns needs a name or a path, not '$bad'"
+done
 for bad in +1 " 1" 01 0x10 -1 1.0 "" 0 4194305; do
 	run 2 --pid "$bad" show
 	err_has "--pid: '$bad' is "

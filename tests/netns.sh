@@ -279,6 +279,11 @@ wait $holder 2>/dev/null
 run 0 set --time 300
 values_are 300 75 9
 
+t_ns "root refused a process's namespace by --pid is told so, not to become root"
+setpriv --bounding-set=-sys_ptrace "$bin" --pid 1 show >"$out" 2>"$err"
+[ $? -eq 1 ] || fail "--pid 1 refused to root did not exit 1"
+err_is "ka-tune: --pid 1: permission denied, even to root (a process the kernel keeps from inspection)"
+
 t_ns "root refused a process's namespace says so, lists the rest, and exits 1"
 # Without CAP_SYS_PTRACE, root may not look at processes with more capabilities than its own:
 # the kernel's ptrace access check refuses it, as it refuses a hardened PID 1 on some hosts.
