@@ -377,6 +377,7 @@ struct kt_unit_result {
 	struct {
 		char path[PATH_MAX];
 		enum kt_persist_outcome outcome;	/* written (CHANGED), REMOVED, UNCHANGED */
+		int existed;				/* it was there before */
 	} files[2];
 };
 

@@ -302,6 +302,7 @@ apply(const char *unit_dir, struct dropin *d, size_t n, int dry_run, struct kt_u
 			return r;
 		}
 		d[i].outcome = res->files[i].outcome = outcome(&d[i]);
+		res->files[i].existed = d[i].old != NULL;
 	}
 	for (done = 0; !dry_run && done < n; done++) {
 		size_t i = writing ? done : n - 1 - done;

@@ -143,6 +143,7 @@ test_service(void **state)
 	assert_int_equal(res.kind, KT_UNIT_SERVICE);
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.files[0].outcome, KT_PERSIST_CHANGED);
+	assert_int_equal(res.files[0].existed, 0);
 	assert_true(strstr(res.files[0].path, "/etc/web.service.d/50-ka-tune.conf") != NULL);
 	holds(t, "etc/web.service.d/50-ka-tune.conf", HEADER "[Service]\n"
 	    "ExecStartPre=-+" BIN " enable --cgroup system.slice/web.service --time 600 "
@@ -157,6 +158,7 @@ test_service(void **state)
 	v.mask = 0;
 	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 1, &res, &fail), 0);
 	assert_int_equal(res.files[0].outcome, KT_PERSIST_CHANGED);	/* would be */
+	assert_int_equal(res.files[0].existed, 1);
 	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res, &fail), 0);
 	holds(t, "etc/web.service.d/50-ka-tune.conf", HEADER "[Service]\n"
 	    "ExecStartPre=-+" BIN " enable --cgroup system.slice/web.service\n");
