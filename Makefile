@@ -63,7 +63,7 @@ endif
 # bpftool is for the tests only: they count the programs on a cgroup with it.
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
                valgrind strace procps util-linux iproute2 systemd jq python3 \
-               zsh bash-completion bpftool
+               zsh bash-completion ansible-core bpftool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
@@ -115,7 +115,10 @@ check-cli: $(BIN) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 	$(Q)sh tests/netns.sh ./$(BIN)
 	$(Q)KT_ENOSYS=$(BUILD)/tests/enosys sh tests/boot.sh ./$(BIN)
 	$(Q)sh tests/advice.sh ./$(BIN)
+	$(Q)sh tests/fleet.sh ./$(BIN)
+	$(Q)sh tests/ansible.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
+	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/metrics.sh ./$(BIN)
 	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
@@ -199,9 +202,16 @@ deb-deps:
 clean:
 	rm -rf build $(BIN)
 
+# tests/metrics.sh checks its output with promtool, from Debian's prometheus package. The package
+# is not installed: its postinst starts a Prometheus server, and its init script would start one
+# at every boot. apt-get download fetches it, and promtool alone goes to /usr/local/bin.
 deps:
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		$(DEBIAN_PKGS)
+	$(Q)command -v promtool >/dev/null || { d=$$(mktemp -d) && chmod 755 $$d && \
+		(cd $$d && apt-get download prometheus) && \
+		dpkg-deb --fsys-tarfile $$d/prometheus_*.deb | $(SUDO) tar -x -C /usr/local/bin \
+			--strip-components=3 ./usr/bin/promtool && rm -rf $$d && promtool --version; }
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -16,7 +16,7 @@ _ka_tune_paths()
 }
 
 # Complete ka-tune's command line: global options and the command first, then that command's
-# options. --file takes a file and --root a directory; --time, --intvl, --probes, --netns and
+# options. --file and --output take a file and --root a directory; --time, --intvl, --probes, --netns and
 # --pid get no completion for their value: any DUR, N, name or pid goes; nor does --port.
 _ka_tune()
 {
@@ -34,7 +34,7 @@ _ka_tune()
 		opt=${COMP_WORDS[COMP_CWORD - 2]}
 	fi
 	case $opt in
-	--file) _ka_tune_paths -f "$cur"; return 0 ;;
+	--file | --output) _ka_tune_paths -f "$cur"; return 0 ;;
 	--root) _ka_tune_paths -d "$cur"; return 0 ;;
 	--loader) _ka_tune_offer "systemd procps" "$cur"; return 0 ;;
 	--behind) _ka_tune_offer "aws-nat azure-lb gcp-nat aliyun-nat conntrack" "$cur"; return 0 ;;
@@ -60,21 +60,23 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set check suggest sockets persist help" "$cur"
+			_ka_tune_offer "show set check suggest sockets persist apply metrics help" "$cur"
 		fi
 		return 0
 	fi
 
 	case $cmd in
 	show) opts="--json --sysctl --all-netns --boot --loader --root --help" ;;
-	set) opts="--time --intvl --probes --dry-run --help" ;;
-	check) opts="--loader --behind --idle-timeout --help" ;;
+	set) opts="--time --intvl --probes --dry-run --persist --file --json --help" ;;
+	check) opts="--loader --behind --idle-timeout --json --help" ;;
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --k8s --docker --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
-	persist) opts="--time --intvl --probes --file --root --dry-run --remove --help" ;;
+	persist) opts="--time --intvl --probes --file --root --dry-run --remove --json --help" ;;
+	apply) opts="--loader --dry-run --json --help" ;;
+	metrics) opts="--behind --output --help" ;;
 	help)			# help COMMAND: one command's name, once
 		((COMP_CWORD == cmdi + 1)) &&
-		    _ka_tune_offer "show set check suggest sockets persist help" "$cur"
+		    _ka_tune_offer "show set check suggest sockets persist apply metrics help" "$cur"
 		return 0
 		;;
 	*) return 0 ;;		# unknown words take nothing more

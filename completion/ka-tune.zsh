@@ -17,6 +17,8 @@ _ka-tune_commands()
 		'suggest:values that keep idle connections alive behind a NAT or LB'
 		'sockets:which TCP connections use keepalive, and whose they are'
 		'persist:write the values to a sysctl.d file for the next boot'
+		'apply:set the running values to the boot values, as the loader would'
+		'metrics:the values, drift and connections for Prometheus (node_exporter)'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
@@ -103,10 +105,16 @@ _ka-tune()
 		)
 		;;
 	set)
-		args+=("$time" "$intvl" "$probes" '--dry-run[print the plan, change nothing]')
+		args+=("$time" "$intvl" "$probes" '--dry-run[print the plan, change nothing]'
+			'--json[one JSON object: the result]')
+		[[ -z $one_netns ]] && args+=(
+			'--persist[write the boot file too, all or nothing]'
+			'--file=[with --persist, write this file instead]:sysctl.d file:_files'
+		)
 		;;
 	check)
-		args+=("$loader" "(--idle-timeout)$behind" "(--behind)$idle")
+		args+=("$loader" "(--idle-timeout)$behind" "(--behind)$idle"
+			'--json[one JSON object: drift and idle-timeout verdict apart]')
 		;;
 	suggest)
 		args+=(
@@ -132,7 +140,15 @@ _ka-tune()
 			'(--file)--root=[write DIR/etc/sysctl.d/90-ka-tune.conf]:dir:_files -/'
 			'(--time --intvl --probes)--remove[take the three keys out]'
 			'--dry-run[print the new content, write nothing]'
+			'--json[one JSON object: the result]'
 		)
+		;;
+	apply)
+		args+=("$loader" '--dry-run[print the plan, change nothing]'
+			'--json[one JSON object: the result]')
+		;;
+	metrics)
+		args+=("$behind" '--output=[replace this *.prom file whole]:file:_files')
 		;;
 	help)
 		args+=('1: :_ka-tune_commands')

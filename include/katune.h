@@ -204,9 +204,10 @@ enum kt_plan {
 struct kt_persist_key {
 	enum kt_plan plan;
 	int val;		/* the value written, unless REMOVED or NONE */
-	int old_int;		/* CHANGED: whether the kernel takes the old value as the number old */
+	/* The value in force before, when the file assigned one (CHANGED, UNCHANGED, REMOVED). */
+	int old_int;		/* whether the kernel takes it as the number old */
 	int old;
-	char *old_text;		/* CHANGED and not old_int: the old value as written; NUL-terminated */
+	char *old_text;		/* not old_int: the old value as written; NUL-terminated */
 	size_t old_len;		/* its length: it may hold any byte */
 	unsigned int line;	/* the line of the new text that assigns the key, or 0 */
 };
@@ -228,6 +229,8 @@ struct kt_persist_result {
 	struct kt_persist_key keys[KT_NKEYS];
 	char *text;		/* the new text, unless the file is deleted */
 	size_t len;
+	char *before;		/* the text before, NULL when there was no file; NUL-terminated */
+	size_t before_len;
 	unsigned int warnings;	/* KT_PERSIST_WARN_* */
 	int sync_err, boot_err;
 	/* After a write: the boot as req.loader makes it, and the keys whose value written is not
@@ -471,6 +474,52 @@ int kt_set(const char *root, const struct kt_values *want, unsigned int timeout_
 int kt_persist(const struct kt_persist_req *req, struct kt_persist_result *ret,
     struct kt_persist_fail *ret_fail);
 void kt_persist_free(struct kt_persist_result *r);
+
+/* The part of kt_set_persist() that failed. */
+enum kt_sp_part {
+	KT_SP_KEYS,	/* the keys: keys says the stage, the key and what was put back, as kt_set() */
+	KT_SP_RANGE,	/* key, not given, runs with val, outside its range: nothing was done */
+	KT_SP_FILE,	/* the file: file says the step; keys.restored and keys.unrestored say
+			 * which keys written before were put back (keys.restore_err why not) */
+};
+
+struct kt_sp_fail {
+	enum kt_sp_part part;
+	struct kt_failure keys;
+	struct kt_persist_fail file;
+	enum kt_key key;	/* RANGE */
+	int val;
+};
+
+/*
+ * kt_converge.c: set the running values and persist them, as one transaction. In this order:
+ * the lock on the keys (kt_set()'s, below proc_root), the running values read, the file's
+ * request completed, the lock on the file's directory (kt_persist()'s), the file read, edited
+ * and checked; then the changed keys written, then the file; if the file cannot be written,
+ * the keys written are put back. SIGINT, SIGTERM, SIGHUP and SIGQUIT wait from the first write
+ * to the end. req->want holds the values given (the keys to set); the file gets those, and the
+ * running values of the other keys, read under the lock. With KT_PERSIST_DRY_RUN nothing is
+ * locked or written. Returns 0, sets *ret_old (all three running values before) and fills *ret
+ * (to free with kt_persist_free()); or -ERANGE when a value given is outside its range (nothing
+ * done, nothing set); or a negative errno and fills *ret_fail, and sets *ret_old too once the
+ * values were read (part FILE, and KEYS at the write stage).
+ */
+int kt_set_persist(const char *proc_root, const struct kt_persist_req *req,
+    unsigned int keys_timeout_ms, struct kt_values *ret_old, struct kt_persist_result *ret,
+    struct kt_sp_fail *ret_fail);
+
+/*
+ * kt_file.c: replace the file at path (in a directory that exists, links in it followed) with
+ * text (len bytes), as persist replaces its file: under an flock on the directory (waited for
+ * at most lock_timeout_ms), the temp files killed runs left removed, a temp file
+ * ".<name>.XXXXXX" written, given mode 0644, flushed and renamed over the file, which must not
+ * be a symbolic link. Returns 0 and sets *ret_sync_err to 0, or to a negative errno when the
+ * directory could not be flushed (the file is replaced, but may not survive a crash); or a
+ * negative errno, and nothing was replaced: -ENOENT, -EACCES, -EROFS, -ELOOP (a link), -EISDIR,
+ * -EINVAL (not a regular file), -ETIMEDOUT (the lock), -ENOSPC...
+ */
+int kt_replace_file(const char *path, const char *text, size_t len, unsigned int lock_timeout_ms,
+    int *ret_sync_err);
 
 /* kt_netns.c */
 /*

@@ -4,7 +4,9 @@
 #define KT_CLI_H
 
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "katune.h"
 
@@ -46,6 +48,8 @@ struct cli_command {
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
     cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
+extern const struct cli_command cli_cmd_apply;
+extern const struct cli_command cli_cmd_metrics;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -68,10 +72,13 @@ int cli_enter_listed(const struct kt_netns *ns);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn_code(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *cli_vis(const char *s, char *buf, size_t len);
+size_t cli_utf8_len(const unsigned char *s);
 void cli_json_string(const char *s);
 #define CLI_SET_LINE_LEN	80
 const char *cli_set_line(const struct kt_values *v, char *buf, size_t len);
+void cli_json_bytes(const char *s, size_t len);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_finish(int status);
 
@@ -89,6 +96,7 @@ int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
 void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
 int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
 int cli_parse_loader(const char *arg, enum kt_loader *ret);
+int cli_has_json(int argc, char **argv, const struct option *opts);
 int cli_read_kernel(unsigned int mask, struct kt_values *ret);
 
 /* The output formats; a command offers some of them, each an option of the same name. */
@@ -126,6 +134,41 @@ enum cli_about {
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
 };
 const char *cli_strerror(int err, enum cli_about about);
+
+/* cli_json.c: the JSON results of set, persist, apply and check (ka-tune(8), JSON RESULTS). */
+void cli_json_enable(void);
+int cli_json_enabled(void);
+void cli_json_dry_run(int dry_run);
+void cli_json_note(const char *code, const char *msg);
+void cli_json_open(int changed);
+void cli_json_from(const struct kt_boot_key *bk);
+void cli_json_running(const struct kt_values *before, const struct kt_values *after,
+    const struct kt_boot *boot);
+void cli_json_file(const char *path, const struct kt_persist_result *res);
+void cli_json_close(void);
+int cli_json_finish(int status);
+
+/* cli_set.c: the words for a failed kt_set(), and what the keys hold after it. */
+void cli_set_restored(const struct kt_values *old, const struct kt_values *want,
+    const struct kt_failure *f, struct kt_values *now);
+void cli_set_failure(const struct kt_values *old, const struct kt_values *want,
+    const struct kt_failure *f, struct kt_values *now);
+
+/* cli_persist.c: the file persist writes, for persist and set --persist. */
+struct cli_persist {
+	struct kt_persist_req req;
+	char path[PATH_MAX];		/* the file, as shown */
+	char dir[PATH_MAX];		/* its directory, as shown: "." for a bare --file name */
+	const char *root;		/* --root, or NULL */
+	int dry_run, remove;
+};
+int cli_persist_target(struct cli_persist *p, const char *file, const char *root);
+void cli_persist_request(struct cli_persist *p);
+const char *cli_persist_outcome(enum kt_persist_outcome o);
+void cli_persist_plan(FILE *f, const struct kt_persist_result *res);
+void cli_persist_failure(const struct cli_persist *p, int err, const struct kt_persist_fail *f);
+void cli_persist_warnings(const struct cli_persist *p, const struct kt_persist_result *res);
+int cli_persist_synced(const struct cli_persist *p, const struct kt_persist_result *res);
 
 /* cli_boot.c: the boot values, for show --boot and check. */
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret,

@@ -217,6 +217,31 @@ cli_pick_format(unsigned int formats, enum cli_format *ret)
 	return 0;
 }
 
+/*
+ * Whether the running command's options hold --json, read as cli_getopt() reads them: up to the
+ * first argument or "--", an option's value not taken for an option. So the JSON result is
+ * printed even when a usage error comes before --json on the line.
+ */
+int
+cli_has_json(int argc, char **argv, const struct option *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		size_t n;
+
+		if (strcmp(w, "--json") == 0)
+			return 1;
+		if (strncmp(w, "--", 2) != 0 || w[2] == '\0')
+			return 0;	/* an argument, "--", or -h */
+		n = strcspn(w + 2, "=");
+		for (const struct option *o = opts; o->name; o++)
+			if (strlen(o->name) == n && strncmp(w + 2, o->name, n) == 0 &&
+			    o->has_arg == required_argument && w[2 + n] != '=')
+				i++;	/* its value is the next word */
+	}
+	return 0;
+}
+
 /* Parse --loader's argument. Returns 0 and sets *ret, or EXIT_USAGE. */
 int
 cli_parse_loader(const char *arg, enum kt_loader *ret)

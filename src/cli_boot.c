@@ -38,11 +38,11 @@ warn_notes(const struct kt_boot *b, enum kt_loader loader)
 		const char *why = cli_strerror(notes[i].err, CLI_ABOUT_FILE_READ);
 
 		if (notes[i].kind == KT_BOOT_SKIPPED) {
-			cli_warn("%s: cannot open: %s (%s skips it too)", notes[i].file, why,
-			    kt_loader_name(loader));
+			cli_warn_code("file-skipped", "%s: cannot open: %s (%s skips it too)",
+			    notes[i].file, why, kt_loader_name(loader));
 		} else {
-			cli_warn("%s: cannot read: %s; the boot values may be wrong", notes[i].file,
-			    why);
+			cli_warn_code("file-unread", "%s: cannot read: %s; the boot values may be "
+						    "wrong", notes[i].file, why);
 			unsure++;
 		}
 	}
@@ -181,17 +181,36 @@ cli_show_boot(const char *root, const char *loader_arg, enum cli_format format)
 	return EXIT_OK;
 }
 
+/* check --json: the boot values against the running ones, and the verdicts, as members. */
+static void
+check_json(const struct kt_boot *b, enum kt_loader loader, const struct kt_values *running,
+    int drift, int unsure)
+{
+	printf(", \"loader\": \"%s\", \"keys\": {", kt_loader_name(loader));
+	for (int k = 0; k < KT_NKEYS; k++) {
+		const struct kt_boot_key *bk = kt_boot_key(b, k);
+
+		printf("%s\"%s\": {\"running\": %d, \"boot\": %d", k ? ", " : "",
+		    kt_key(k)->short_name, running->val[k], bk->val);
+		cli_json_from(bk);
+		printf(", \"drift\": %s}", running->val[k] != bk->val ? "true" : "false");
+	}
+	printf("}, \"drift\": %s, \"boot_certain\": %s", drift ? "true" : "false",
+	    unsure ? "false" : "true");
+}
+
 /*
  * check: print each key whose running value is not its boot value, with the file:line the boot
- * value comes from, and a verdict. Returns 0 when they all match, 1 when one drifts or when
- * the boot values are uncertain (a file could not be read): that is not "ok" either.
+ * value comes from, and a verdict (with --json, the members of JSON RESULTS instead). Returns 0
+ * when they all match, 1 when one drifts or when the boot values are uncertain (a file could not
+ * be read): that is not "ok" either.
  */
 int
 cli_check_boot(enum kt_loader loader, const struct kt_values *running)
 {
 	char file[CLI_VIS_LEN(512)];
 	struct kt_boot *b;
-	int drift = 0, unsure, r;
+	int drift = 0, unsure, r, json = cli_json_enabled();
 
 	if ((r = cli_boot_read(NULL, loader, &b, &unsure)) != EXIT_OK)
 		return r;
@@ -201,21 +220,25 @@ cli_check_boot(enum kt_loader loader, const struct kt_values *running)
 		if (running->val[k] == bk->val)
 			continue;
 		drift = 1;
+		if (json)
+			continue;
 		printf("%s: running %d, boot %d", kt_key(k)->name, running->val[k], bk->val);
 		if (bk->from)
 			printf(" (%s:%u)\n", cli_vis(bk->from->file, file, sizeof(file)), bk->from->line);
 		else
 			printf(" (kernel default)\n");
 	}
+	if (json)
+		check_json(b, loader, running, drift, unsure);
 	kt_boot_free(b);
-	if (drift)
+	if (drift && !json)
 		printf("drift: the running values are not what %s sets at boot\n",
 		    kt_loader_name(loader));
-	else if (unsure)
+	else if (unsure && !json)
 		printf("unknown: the running values are what %s sets at boot from the files "
 		       "ka-tune could read, but %d could not be read\n", kt_loader_name(loader),
 		    unsure);
-	else
+	else if (!json)
 		printf("ok: the running values are what %s sets at boot\n", kt_loader_name(loader));
 	return drift || unsure ? EXIT_FAIL : EXIT_OK;
 }

@@ -42,9 +42,12 @@ cli_vis(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* Print "ka-tune: " and the message, escaped as a whole: the words are ours, the names not. */
-static void __attribute__((format(printf, 2, 0)))
-vmessage(const char *what, const char *fmt, va_list ap)
+/*
+ * Print "ka-tune: " and the message, escaped as a whole: the words are ours, the names not.
+ * With --json, the message is kept for the result too (code NULL: an error).
+ */
+static void __attribute__((format(printf, 3, 0)))
+vmessage(const char *what, const char *code, const char *fmt, va_list ap)
 {
 	char *msg = NULL, *safe;
 	int n = vasprintf(&msg, fmt, ap);
@@ -52,10 +55,12 @@ vmessage(const char *what, const char *fmt, va_list ap)
 	if (n < 0 || !(safe = malloc(CLI_VIS_LEN(n)))) {
 		fputs("ka-tune: out of memory while reporting an error\n", stderr);
 		free(n < 0 ? NULL : msg);
+		cli_json_note(code, NULL);
 		return;
 	}
 	(void)strvisx(safe, msg, (size_t)n, VIS_FLAGS);
 	fprintf(stderr, "ka-tune: %s%s\n", what, safe);
+	cli_json_note(code, msg);
 	free(safe);
 	free(msg);
 }
@@ -67,7 +72,7 @@ cli_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("", fmt, ap);
+	vmessage("", NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -78,7 +83,18 @@ cli_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage("warning: ", fmt, ap);
+	vmessage("warning: ", "warning", fmt, ap);
+	va_end(ap);
+}
+
+/* The same, with the stable code the JSON results give the warning (ka-tune(8), JSON RESULTS). */
+void
+cli_warn_code(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", code, fmt, ap);
 	va_end(ap);
 }
 
@@ -110,8 +126,8 @@ cli_usage_error(const char *fmt, ...)
  * The length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF), or 0 when the byte at s does not start one.
  */
-static size_t
-utf8_len(const unsigned char *s)
+size_t
+cli_utf8_len(const unsigned char *s)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n;
@@ -143,19 +159,26 @@ utf8_len(const unsigned char *s)
 }
 
 /*
- * Print s as a JSON string, quoted, valid UTF-8 whatever bytes it holds: '"' and '\' escaped,
- * control characters (C0, DEL, C1) as \u00XX, and each byte that is not part of a valid UTF-8
- * sequence replaced by U+FFFD, as ka-tune(8) says.
+ * Print the len bytes at s as a JSON string, quoted, valid UTF-8 whatever they are: '"' and '\'
+ * escaped, control characters (C0 with NUL, DEL, C1) as \u00XX, and each byte that is not part
+ * of a valid UTF-8 sequence replaced by U+FFFD, as ka-tune(8) says.
  */
 void
-cli_json_string(const char *s)
+cli_json_bytes(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
 	putchar('"');
-	while (*p) {
-		size_t n = utf8_len(p);
-		unsigned int c = n == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu) : p[0];
+	while (p < end) {
+		/* What cli_utf8_len() may look at, never past the end: a sequence cut short by the
+		 * end, or by a NUL, is not valid. */
+		unsigned char seq[5] = { 0 };
+		unsigned int c;
+		size_t n;
+
+		memcpy(seq, p, (size_t)(end - p) < 4 ? (size_t)(end - p) : 4);
+		n = seq[0] ? cli_utf8_len(seq) : 1;
+		c = n == 2 ? (p[0] & 0x1fu) << 6 | (p[1] & 0x3fu) : p[0];
 
 		if (n == 0)
 			fputs("\\ufffd", stdout);
@@ -168,6 +191,13 @@ cli_json_string(const char *s)
 		p += n ? n : 1;
 	}
 	putchar('"');
+}
+
+/* Print the string s as a JSON string, as cli_json_bytes() does. */
+void
+cli_json_string(const char *s)
+{
+	cli_json_bytes(s, strlen(s));
 }
 
 /*
@@ -205,14 +235,17 @@ cli_note_change(const char *fmt, ...)
 }
 
 /*
- * The last word before exit: data that never reached stdout (a full disk, a closed pipe) is a
- * failure, said with what was changed all the same. Returns the exit status.
+ * The last word before exit: with --json, the result of a command that failed before printing
+ * one; then data that never reached stdout (a full disk, a closed pipe) is a failure, said with
+ * what was changed all the same. Returns the exit status.
  */
 int
 cli_finish(int status)
 {
-	int err = fflush(stdout) == 0 ? 0 : errno;
+	int err;
 
+	status = cli_json_finish(status);
+	err = fflush(stdout) == 0 ? 0 : errno;
 	if (err == 0 && !ferror(stdout))
 		return status;
 	if (err == 0)

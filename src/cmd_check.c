@@ -15,6 +15,17 @@ check_behind(const struct kt_values *running, const struct cli_idle *mb)
 	long long margin = kt_idle_margin(mb->idle), sum;
 	int r = kt_behind_check(running, mb->idle);
 
+	if (cli_json_enabled()) {
+		fputs(", \"idle_timeout\": {\"profile\": ", stdout);
+		if (mb->name[0] == '-')		/* --idle-timeout */
+			fputs("null", stdout);
+		else
+			cli_json_string(mb->name);
+		printf(", \"seconds\": %lld, \"margin\": %lld, \"safe\": %s}", mb->idle, margin,
+		    r == -ERANGE ? "null" : r == 0 ? "true" : "false");
+		return r != 0;
+	}
+
 	printf("behind %s (%s, idle timeout %lld s): ", mb->name, mb->what, mb->idle);
 	if (r == -ERANGE) {
 		puts("unknown: a running value is outside its accepted range");
@@ -41,6 +52,7 @@ run_check(int argc, char **argv)
 		{ "loader", required_argument, NULL, 'l' },
 		{ "behind", required_argument, NULL, 'B' },
 		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,12 +62,14 @@ run_check(int argc, char **argv)
 	struct cli_idle mb;
 	int c, r, boot, unsafe = 0;
 
+	if (cli_has_json(argc, argv, opts))
+		cli_json_enable();
 	while ((c = cli_getopt(argc, argv, opts)) >= 0) {
 		if (c == 'l')
 			loader_arg = optarg;
 		else if (c == 'B')
 			behind = optarg;
-		else
+		else if (c == 'I')
 			idle = optarg;
 	}
 	if ((r = cli_getopt_end(c, argc, argv)) != CLI_GO)
@@ -70,9 +84,15 @@ run_check(int argc, char **argv)
 		return r;
 	if ((r = cli_read_kernel(KT_ALL, &running)) != EXIT_OK)
 		return r;
+	if (cli_json_enabled())
+		cli_json_open(0);
 	boot = cli_check_boot(loader, &running);
 	if (behind || idle)
 		unsafe = check_behind(&running, &mb);
+	else if (cli_json_enabled())
+		fputs(", \"idle_timeout\": null", stdout);
+	if (cli_json_enabled())
+		cli_json_close();
 	return boot != EXIT_OK || unsafe ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -82,10 +102,11 @@ const struct cli_command cli_cmd_check = {
 	.summary = "exit 1 when the running values are not the boot values",
 	.synopsis =
 	    "ka-tune [--netns NAME|PATH | --pid PID] check [--loader systemd|procps]\n"
-	    "        [--behind PROFILE | --idle-timeout DUR]\n",
+	    "        [--behind PROFILE | --idle-timeout DUR] [--json]\n",
 	.help =
 	    "  --loader L    systemd (default where systemd runs) or procps (sysctl --system)\n"
 	    CLI_IDLE_HELP
+	    "  --json        one JSON object: the drift and the idle-timeout verdict apart\n"
 	    "  exit 1 when a running value differs from its boot value, or is not safe, or a\n"
 	    "  sysctl.d file could not be read (the boot values are then uncertain)\n"
 	    "  --netns, --pid (before check): another network namespace's running values\n",

@@ -375,3 +375,40 @@ kt_file_delete(int dirfd, const char *name)
 	return r;
 }
 
+
+/* See include/katune.h. */
+int
+kt_replace_file(const char *path, const char *text, size_t len, unsigned int lock_timeout_ms,
+    int *ret_sync_err)
+{
+	char dir[PATH_MAX];
+	const char *slash, *name;
+	size_t dlen;
+	int dirfd, r;
+
+	assert(path && ret_sync_err);
+	assert(text || len == 0);
+
+	slash = strrchr(path, '/');
+	name = slash ? slash + 1 : path;
+	/* The directory: up to the last '/' ("/" for "/x"), or "." for a bare name. */
+	dlen = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	if (*name == '\0')
+		return -EISDIR;
+	if (dlen >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, dlen ? path : ".", dlen ? dlen : 1);
+	dir[dlen ? dlen : 1] = '\0';
+	r = kt_file_open_dir(dir, strlen(dir), 0, &dirfd, NULL);
+	if (r < 0)
+		return r;
+	r = kt_lock_wait(dirfd, lock_timeout_ms);
+	if (r == 0)
+		r = kt_file_clean(dirfd, name);
+	if (r == 0)
+		r = kt_file_save(dirfd, name, text, len);
+	if (r == 0)
+		*ret_sync_err = kt_file_sync(dirfd);
+	(void)close(dirfd);
+	return r;
+}

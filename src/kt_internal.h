@@ -46,9 +46,27 @@ kt_entry_pid(const char *name)
  */
 int kt_lock_wait(int fd, unsigned int timeout_ms);
 
-/* kt_proc.c, shown to its tests */
+/* kt_proc.c: the steps of kt_set(), for kt_set_persist() too (and kt_apply() for the tests). */
+int kt_lock_keys(const char *root, unsigned int timeout_ms);
+int kt_read_keys(const char *root, int lockfd, unsigned int mask, struct kt_values *old,
+    struct kt_failure *fail);
 int kt_apply(const char *root, const struct kt_values *old, const struct kt_values *want,
     struct kt_failure *ret_fail);
+void kt_restore(const char *root, const struct kt_values *old, unsigned int mask,
+    struct kt_failure *fail);
+
+/*
+ * kt_persist.c in steps, for kt_set_persist(): kt_persist_prepare() does all that kt_persist()
+ * does before it writes (open and lock the directory, read, edit, check, plan) and returns the
+ * transaction, which holds the lock; kt_persist_commit() writes (nothing in a dry run) and asks
+ * the boot model; kt_persist_end() hands the result over to *ret when it is not NULL, frees the
+ * rest and releases the lock. kt_persist() is the three in a row.
+ */
+struct kt_persist_tx;
+int kt_persist_prepare(const struct kt_persist_req *req, struct kt_persist_tx **ret_tx,
+    struct kt_persist_fail *ret_fail);
+int kt_persist_commit(struct kt_persist_tx *tx, struct kt_persist_fail *ret_fail);
+void kt_persist_end(struct kt_persist_tx *tx, struct kt_persist_result *ret);
 
 /* kt_sockdiag.c, shown to its tests */
 

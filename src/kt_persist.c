@@ -18,23 +18,24 @@
 #define CHECK_HZ	1000
 
 /* A transaction under way. */
-struct tx {
+struct kt_persist_tx {
 	const struct kt_persist_req *req;
 	struct kt_persist_result res;
-	struct kt_persist_fail *fail;
+	struct kt_persist_fail fail;
 	int dirfd;		/* -1: the directory is not there, nor the file */
 	char *old;		/* the file's text, or NULL */
 	size_t oldlen;
 	unsigned int mode;
 	struct kt_edit edit;
+	int fix_mode;		/* only the mode is to be set right */
 };
 
 /* Fail at step with err; returns err. */
 static int
-failed(struct tx *tx, enum kt_persist_step step, int err)
+failed(struct kt_persist_tx *tx, enum kt_persist_step step, int err)
 {
-	tx->fail->step = step;
-	tx->fail->err = err;
+	tx->fail.step = step;
+	tx->fail.err = err;
 	return err;
 }
 
@@ -43,7 +44,7 @@ failed(struct tx *tx, enum kt_persist_step step, int err)
  * missing directory holds no file for --remove and --dry-run, which make nothing.
  */
 static int
-open_dir(struct tx *tx)
+open_dir(struct kt_persist_tx *tx)
 {
 	const struct kt_persist_req *req = tx->req;
 	int dry = req->flags & KT_PERSIST_DRY_RUN, r;
@@ -54,7 +55,7 @@ open_dir(struct tx *tx)
 	if (r == -ENOENT && stop > req->root_len && (dry || !req->want.mask))
 		return 0;
 	if (r < 0) {
-		tx->fail->stop = stop;
+		tx->fail.stop = stop;
 		return failed(tx, KT_STEP_OPEN_DIR, r);
 	}
 	if (!dry && (r = kt_lock_wait(tx->dirfd, req->lock_timeout_ms)) < 0)
@@ -64,7 +65,7 @@ open_dir(struct tx *tx)
 
 /* Read the file, if there is one, and make its new text. */
 static int
-read_and_edit(struct tx *tx)
+read_and_edit(struct kt_persist_tx *tx)
 {
 	int r = -ENOENT;
 
@@ -76,8 +77,8 @@ read_and_edit(struct tx *tx)
 	r = kt_edit_text(tx->old, tx->oldlen, &tx->req->want, &tx->res.text, &tx->res.len,
 	    &tx->edit);
 	if (r == -EBADMSG) {
-		tx->fail->line = tx->edit.bad_line;
-		tx->fail->key = tx->edit.bad_key;
+		tx->fail.line = tx->edit.bad_line;
+		tx->fail.key = tx->edit.bad_key;
 	}
 	return r < 0 ? failed(tx, KT_STEP_EDIT, r) : 0;
 }
@@ -110,7 +111,7 @@ find_line(const char *text, size_t len, const char *want, size_t wantlen, unsign
  * seen before (the edit keeps the lines that are no key's, in order). 0 if there is none.
  */
 static unsigned int
-old_line(const struct tx *tx, unsigned int n)
+old_line(const struct kt_persist_tx *tx, unsigned int n)
 {
 	const char *p = tx->res.text, *end = p + tx->res.len, *nl;
 	unsigned int seen = 0, again = 0;
@@ -131,7 +132,7 @@ old_line(const struct tx *tx, unsigned int n)
  * this makes sure of it, for lines such as a glob that procps does not keep off a named key.
  */
 static int
-check_text(struct tx *tx)
+check_text(struct kt_persist_tx *tx)
 {
 	static const enum kt_loader loaders[] = { KT_LOADER_SYSTEMD, KT_LOADER_PROCPS };
 	const struct kt_values *want = &tx->req->want;
@@ -149,9 +150,9 @@ check_text(struct tx *tx)
 			if (!(want->mask & KT_BIT(k)) || (bk->from && bk->val == want->val[k] &&
 			    bk->from->line == tx->edit.line[k]))
 				continue;
-			tx->fail->line = bk->from ? old_line(tx, bk->from->line) : 0;
-			tx->fail->key = k;
-			tx->fail->loader = loaders[i];
+			tx->fail.line = bk->from ? old_line(tx, bk->from->line) : 0;
+			tx->fail.key = k;
+			tx->fail.loader = loaders[i];
 			kt_boot_free(b);
 			return failed(tx, KT_STEP_CHECK, -EBADMSG);
 		}
@@ -160,9 +161,9 @@ check_text(struct tx *tx)
 	return 0;
 }
 
-/* Say, key by key, what the edit did; old values are copied out of the old text. */
+/* Say, key by key, what the edit did; the old values in force are copied out of the old text. */
 static int
-plan(struct tx *tx)
+plan(struct kt_persist_tx *tx)
 {
 	const struct kt_edit *e = &tx->edit;
 	const struct kt_values *want = &tx->req->want;
@@ -180,7 +181,7 @@ plan(struct tx *tx)
 			pk->plan = KT_PLAN_UNCHANGED;
 		else
 			pk->plan = KT_PLAN_CHANGED;
-		if (pk->plan != KT_PLAN_CHANGED)
+		if (!(e->present & bit))
 			continue;
 		pk->old_int = !!(e->old_int & bit);
 		pk->old = e->old[k];
@@ -202,7 +203,7 @@ plan(struct tx *tx)
  * change made: it is a warning, not a failure.
  */
 static int
-write_out(struct tx *tx, int fix_mode)
+write_out(struct kt_persist_tx *tx, int fix_mode)
 {
 	const char *name = tx->req->name;
 	int delete = tx->res.outcome == KT_PERSIST_REMOVED, r;
@@ -226,7 +227,7 @@ write_out(struct tx *tx, int fix_mode)
 
 /* After a write: find the lines written in the boot model, and the keys it sets otherwise. */
 static void
-judge_boot(struct tx *tx)
+judge_boot(struct kt_persist_tx *tx)
 {
 	const struct kt_persist_req *req = tx->req;
 	struct kt_persist_result *res = &tx->res;
@@ -263,16 +264,16 @@ is_conf_name(const char *name)
 	return len >= 5 && strcmp(name + len - 5, ".conf") == 0;
 }
 
-/* Decide what becomes of the file, and do it unless this is a dry run. */
-static int
-decide_and_do(struct tx *tx)
+/* Decide what becomes of the file. */
+static void
+decide(struct kt_persist_tx *tx)
 {
 	const struct kt_persist_req *req = tx->req;
 	const struct kt_edit *e = &tx->edit;
-	/* Only the mode to set right: of a file that holds our keys, not one --remove leaves. */
-	int fix_mode = e->same && tx->old && req->want.mask && tx->mode != 0644, r;
 
-	if (e->same && !fix_mode)
+	/* Only the mode to set right: of a file that holds our keys, not one --remove leaves. */
+	tx->fix_mode = e->same && tx->old && req->want.mask && tx->mode != 0644;
+	if (e->same && !tx->fix_mode)
 		tx->res.outcome = KT_PERSIST_UNCHANGED;
 	else if (!req->want.mask && e->empty)
 		tx->res.outcome = KT_PERSIST_REMOVED;
@@ -285,13 +286,96 @@ decide_and_do(struct tx *tx)
 		tx->res.text = NULL;
 		tx->res.len = 0;
 	}
+}
+
+/* Do what was decided, unless this is a dry run; then ask the boot model about it. */
+static int
+do_it(struct kt_persist_tx *tx)
+{
+	const struct kt_persist_req *req = tx->req;
+	int r;
+
 	if (req->flags & KT_PERSIST_DRY_RUN)
 		return 0;
-	if (tx->res.outcome != KT_PERSIST_UNCHANGED && (r = write_out(tx, fix_mode)) < 0)
+	if (tx->res.outcome != KT_PERSIST_UNCHANGED && (r = write_out(tx, tx->fix_mode)) < 0)
 		return r;
 	if (req->want.mask)
 		judge_boot(tx);
 	return 0;
+}
+
+/* Free what a transaction holds, and release its lock. */
+static void
+tx_free(struct kt_persist_tx *tx)
+{
+	if (tx->dirfd >= 0)
+		(void)close(tx->dirfd);	/* and with it the lock */
+	free(tx->old);
+	kt_persist_free(&tx->res);
+	free(tx);
+}
+
+/* See kt_internal.h: everything before the write. */
+int
+kt_persist_prepare(const struct kt_persist_req *req, struct kt_persist_tx **ret_tx,
+    struct kt_persist_fail *ret_fail)
+{
+	struct kt_persist_tx *tx;
+	int r;
+
+	assert(req && req->dir && req->name && req->path);
+	assert(ret_tx && ret_fail);
+
+	tx = calloc(1, sizeof(*tx));
+	if (!tx) {
+		*ret_fail = (struct kt_persist_fail){ .step = KT_STEP_OPEN_DIR, .err = -ENOMEM };
+		return -ENOMEM;
+	}
+	*tx = (struct kt_persist_tx){ .req = req, .dirfd = -1,
+		.fail = { .step = KT_STEP_OPEN_DIR } };
+	r = open_dir(tx);
+	if (r == 0)
+		r = read_and_edit(tx);
+	if (r == 0 && req->want.mask)
+		r = check_text(tx);
+	if (r == 0 && (r = plan(tx)) < 0)
+		failed(tx, KT_STEP_EDIT, r);
+	if (r == 0)
+		decide(tx);
+	if (r < 0) {
+		*ret_fail = tx->fail;
+		tx_free(tx);
+		return r;
+	}
+	*ret_tx = tx;
+	return 0;
+}
+
+/* See kt_internal.h: the write, unless this is a dry run. */
+int
+kt_persist_commit(struct kt_persist_tx *tx, struct kt_persist_fail *ret_fail)
+{
+	int r = do_it(tx);
+
+	if (r < 0)
+		*ret_fail = tx->fail;
+	return r;
+}
+
+/* See kt_internal.h: the result handed over, the rest freed, the lock released. */
+void
+kt_persist_end(struct kt_persist_tx *tx, struct kt_persist_result *ret)
+{
+	if (!tx)
+		return;
+	if (ret) {
+		*ret = tx->res;
+		ret->before = tx->old;
+		ret->before_len = tx->oldlen;
+		tx->res = (struct kt_persist_result){ .outcome = KT_PERSIST_UNCHANGED };
+		tx->old = NULL;
+	}
+	tx_free(tx);
 }
 
 /* See include/katune.h. */
@@ -299,32 +383,17 @@ int
 kt_persist(const struct kt_persist_req *req, struct kt_persist_result *ret,
     struct kt_persist_fail *ret_fail)
 {
-	struct kt_persist_fail fail = { .step = KT_STEP_OPEN_DIR };
-	struct tx tx = { .req = req, .fail = &fail, .dirfd = -1 };
+	struct kt_persist_tx *tx;
 	int r;
 
-	assert(req && req->dir && req->name && req->path);
 	assert(ret && ret_fail);
 
-	r = open_dir(&tx);
-	if (r == 0)
-		r = read_and_edit(&tx);
-	if (r == 0 && req->want.mask)
-		r = check_text(&tx);
-	if (r == 0 && (r = plan(&tx)) < 0)
-		failed(&tx, KT_STEP_EDIT, r);
-	if (r == 0)
-		r = decide_and_do(&tx);
-	if (tx.dirfd >= 0)
-		(void)close(tx.dirfd);	/* and with it the lock */
-	free(tx.old);
-	if (r < 0) {
-		kt_persist_free(&tx.res);
-		*ret_fail = fail;
+	r = kt_persist_prepare(req, &tx, ret_fail);
+	if (r < 0)
 		return r;
-	}
-	*ret = tx.res;
-	return 0;
+	r = kt_persist_commit(tx, ret_fail);
+	kt_persist_end(tx, r < 0 ? NULL : ret);
+	return r;
 }
 
 /* Free what a result of kt_persist() holds. */
@@ -336,6 +405,7 @@ kt_persist_free(struct kt_persist_result *r)
 	for (int k = 0; k < KT_NKEYS; k++)
 		free(r->keys[k].old_text);
 	free(r->text);
+	free(r->before);
 	kt_boot_free(r->boot);
 	*r = (struct kt_persist_result){ .outcome = KT_PERSIST_UNCHANGED };
 }

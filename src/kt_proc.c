@@ -91,9 +91,13 @@ kt_write(const char *root, enum kt_key key, int val)
 	return close_keep(fd, r);
 }
 
-/* Put back the keys in mask to their old values, noting in *fail which could and could not. */
-static void
-restore(const char *root, const struct kt_values *old, unsigned int mask, struct kt_failure *fail)
+/*
+ * Put back the keys in mask to their old values, trying each, noting in *fail which could and
+ * could not (and why the first could not).
+ */
+void
+kt_restore(const char *root, const struct kt_values *old, unsigned int mask,
+    struct kt_failure *fail)
 {
 	for (int k = 0; k < KT_NKEYS; k++) {
 		int r;
@@ -141,7 +145,7 @@ kt_apply(const char *root, const struct kt_values *old, const struct kt_values *
 		if (r < 0) {
 			struct kt_failure fail = { .stage = KT_STAGE_WRITE, .key = k, .err = r };
 
-			restore(root, old, written, &fail);
+			kt_restore(root, old, written, &fail);
 			*ret_fail = fail;
 			return r;
 		}
@@ -150,9 +154,12 @@ kt_apply(const char *root, const struct kt_values *old, const struct kt_values *
 	return 0;
 }
 
-/* Open the file of KT_TIME below root and lock it. Returns an fd, or a negative errno. */
-static int
-lock_keys(const char *root, unsigned int timeout_ms)
+/*
+ * Open the file of KT_TIME below root and lock it: the lock kt_set() holds. Returns an fd, to
+ * close to release the lock, or a negative errno.
+ */
+int
+kt_lock_keys(const char *root, unsigned int timeout_ms)
 {
 	char path[PATH_MAX];
 	int fd, r;
@@ -173,10 +180,11 @@ lock_keys(const char *root, unsigned int timeout_ms)
 
 /*
  * Read the keys of mask into old, noting in *fail which could not be read. KT_TIME is read
- * through lockfd, the descriptor that holds the lock on its file: one open less.
+ * through lockfd, the descriptor that holds the lock on its file (one open less), or by its
+ * path when lockfd is -1.
  */
-static int
-read_old(const char *root, int lockfd, unsigned int mask, struct kt_values *old,
+int
+kt_read_keys(const char *root, int lockfd, unsigned int mask, struct kt_values *old,
     struct kt_failure *fail)
 {
 	old->mask = mask;
@@ -185,7 +193,7 @@ read_old(const char *root, int lockfd, unsigned int mask, struct kt_values *old,
 
 		if (!(mask & KT_BIT(k)))
 			continue;
-		if (k == KT_TIME)
+		if (k == KT_TIME && lockfd >= 0)
 			r = read_int_fd(lockfd, &old->val[k]);
 		else
 			r = kt_read(root, k, &old->val[k]);
@@ -212,13 +220,13 @@ kt_set(const char *root, const struct kt_values *want, unsigned int timeout_ms,
 
 	if (!kt_values_valid(want))
 		return -ERANGE;
-	fd = lock_keys(root, timeout_ms);
+	fd = kt_lock_keys(root, timeout_ms);
 	if (fd < 0) {
 		fail.err = fd;
 		*ret_fail = fail;
 		return fd;
 	}
-	r = read_old(root, fd, want->mask, &old, &fail);
+	r = kt_read_keys(root, fd, want->mask, &old, &fail);
 	if (r == 0)
 		r = kt_apply(root, &old, want, &fail);
 	(void)close(fd);

@@ -74,12 +74,12 @@ done
 	bz|ka-tune frobnicate -|
 	bz|ka-tune show --json --|--all-netns --boot --help --loader --root
 	bz|ka-tune show --sysctl --|--boot --help --loader --root
-	bz|ka-tune check --behind aws-nat --|--help --loader
+	bz|ka-tune check --behind aws-nat --|--help --json --loader
 	bz|ka-tune suggest --idle-timeout=9 -|--detect-within --docker --help --json --k8s --sysctl
 	bz|ka-tune suggest --k8s --|--behind --detect-within --help --idle-timeout
-	bz|ka-tune persist --remove --|--dry-run --file --help --root
-	bz|ka-tune persist --time 5m --|--dry-run --file --help --intvl --probes --root
-	bz|ka-tune persist --file x --|--dry-run --help --intvl --probes --remove --time
+	bz|ka-tune persist --remove --|--dry-run --file --help --json --root
+	bz|ka-tune persist --time 5m --|--dry-run --file --help --intvl --json --probes --root
+	bz|ka-tune persist --file x --|--dry-run --help --intvl --json --probes --remove --time
 	bz|ka-tune persist --file |a.conf b.txt conf.d image
 	bz|ka-tune persist --file=c|conf.d
 	bz|ka-tune persist --root |conf.d image
@@ -87,7 +87,11 @@ done
 	bz|ka-tune show --boot --root |conf.d image
 	bz|ka-tune set --time |
 	bz|ka-tune set --time=|
-	bz|ka-tune set --probes 5 --|--dry-run --help --intvl --time
+	bz|ka-tune set --probes 5 --|--dry-run --file --help --intvl --json --persist --time
+	bz|ka-tune apply --dry-run --|--help --json --loader
+	bz|ka-tune apply --loader |procps systemd
+	bz|ka-tune metrics --output |a.conf b.txt conf.d image
+	bz|ka-tune metrics --behind aws-nat --|--help --output
 	bz|ka-tune sockets --port |
 	bz|ka-tune sockets --no-keepalive --|--help --json --port
 	z|ka-tune show --boot --json -|--help --loader --root

@@ -759,6 +759,48 @@ test_open_dir_symlink(void **state)
 	check_open_dir(path, strlen(path), 0, 0, 0);
 }
 
+/* --- kt_replace_file --------------------------------------------------------------------- */
+
+/* A path is replaced whole, mode 0644, stale temp files cleared; links and missing dirs refused. */
+static void
+test_replace_file(void **state)
+{
+	const struct tree *t = *state;
+	char path[PATH_MAX], dir[PATH_MAX];
+	int sync_err = 1;
+
+	tmptree_path(t->root, "m.prom", path, sizeof(path));
+	tmptree_put(t->root, ".m.prom.AbC123", "stale\n");
+	umask(077);
+	assert_int_equal(kt_replace_file(path, "a 1\n", 4, 1000, &sync_err), 0);
+	umask(022);
+	assert_int_equal(sync_err, 0);
+	assert_file_is(path, "a 1\n");
+	assert_int_equal(mode_of(path) & 07777, 0644);
+	assert_dir_is(t->root, "m.prom");
+	assert_int_equal(kt_replace_file(path, "b 2\n", 4, 1000, &sync_err), 0);
+	assert_file_is(path, "b 2\n");
+
+	/* A bare name is in the current directory. */
+	assert_int_equal(fchdir(t->dirfd), 0);
+	assert_int_equal(kt_replace_file("n.prom", "", 0, 1000, &sync_err), 0);
+	assert_file_is(path, "b 2\n");
+	assert_dir_is(t->root, "m.prom n.prom");
+
+	/* Refused, and nothing made: a link, a directory, a missing directory, no name. */
+	tmptree_link(t->root, "l.prom", "m.prom");
+	tmptree_path(t->root, "l.prom", path, sizeof(path));
+	assert_int_equal(kt_replace_file(path, "x\n", 2, 1000, &sync_err), -ELOOP);
+	tmptree_mkdirs(t->root, "d.prom");
+	tmptree_path(t->root, "d.prom", path, sizeof(path));
+	assert_int_equal(kt_replace_file(path, "x\n", 2, 1000, &sync_err), -EISDIR);
+	tmptree_path(t->root, "nodir/x.prom", path, sizeof(path));
+	assert_int_equal(kt_replace_file(path, "x\n", 2, 1000, &sync_err), -ENOENT);
+	tmptree_path(t->root, "d.prom/", dir, sizeof(dir));
+	assert_int_equal(kt_replace_file(dir, "x\n", 2, 1000, &sync_err), -EISDIR);
+	assert_dir_is(t->root, "d.prom l.prom m.prom n.prom");
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -785,6 +827,7 @@ main(void)
 		T(test_open_dir_create),
 		T(test_open_dir_not_dir),
 		T(test_open_dir_symlink),
+		T(test_replace_file),
 	};
 
 	return cmocka_run_group_tests_name("kt_file", tests, NULL, NULL);

@@ -126,6 +126,7 @@ test_new_then_unchanged(void **state)
 	assert_int_equal(f->res.keys[KT_TIME].line, 2);
 	assert_int_equal(f->res.keys[KT_PROBES].line, 4);
 	assert_int_equal(f->res.warnings, 0);
+	assert_null(f->res.before);
 	assert_file(f, CONF, TEXT);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -133,6 +134,10 @@ test_new_then_unchanged(void **state)
 	run(f, 0);
 	assert_int_equal(f->res.outcome, KT_PERSIST_UNCHANGED);
 	assert_plan(&f->res, KT_PLAN_UNCHANGED, KT_PLAN_UNCHANGED, KT_PLAN_UNCHANGED);
+	assert_string_equal(f->res.before, TEXT);
+	assert_int_equal(f->res.before_len, strlen(TEXT));
+	assert_int_equal(f->res.keys[KT_TIME].old_int, 1);
+	assert_int_equal(f->res.keys[KT_TIME].old, 600);
 
 	f->req.want.val[KT_TIME] = 900;
 	run(f, 0);
@@ -225,6 +230,10 @@ test_remove(void **state)
 	run(f, 0);
 	assert_int_equal(f->res.outcome, KT_PERSIST_CHANGED);
 	assert_plan(&f->res, KT_PLAN_REMOVED, KT_PLAN_REMOVED, KT_PLAN_REMOVED);
+	/* What was taken out, and the text before, are told. */
+	assert_int_equal(f->res.keys[KT_INTVL].old_int, 1);
+	assert_int_equal(f->res.keys[KT_INTVL].old, 30);
+	assert_string_equal(f->res.before, TEXT "kernel.x = 1\n");
 	assert_file(f, CONF, "kernel.x = 1\n");
 	assert_null(f->res.boot);
 
