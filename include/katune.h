@@ -223,6 +223,10 @@ enum kt_persist_outcome {
 					 * the change may not survive a crash */
 #define KT_PERSIST_WARN_NOT_CONF 0x2	/* the name does not end in .conf: no loader reads it */
 #define KT_PERSIST_WARN_BOOT	0x4	/* the boot model could not be read (boot_err) */
+#define KT_PERSIST_WARN_NOT_READ 0x8	/* the loader reads no such file at boot (another
+					 * directory, a hidden name under systemd) */
+#define KT_PERSIST_WARN_UNREAD	0x10	/* files the loader may read could not be (kt_boot_notes()
+					 * of boot): one of them may override the values */
 
 struct kt_persist_result {
 	enum kt_persist_outcome outcome;	/* with KT_PERSIST_DRY_RUN: what it would be */

@@ -116,7 +116,10 @@ struct cli_idle {
 	long long idle;
 	const char *name;	/* the profile's name, or "--idle-timeout" */
 	const char *what;
+	const struct kt_profile *profile;	/* --behind's, or NULL */
 };
+int cli_idle_arg(const char *behind, const char *idle_arg, struct cli_idle *ret);
+int cli_idle_read(struct cli_idle *mb);
 int cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret);
 
 /* cli_errors.c: the one place errors become words. What an error is about decides them. */
@@ -173,6 +176,7 @@ int cli_persist_synced(const struct cli_persist *p, const struct kt_persist_resu
 /* cli_boot.c: the boot values, for show --boot and check. */
 int cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret,
     int *ret_unsure);
+int cli_boot_warn_notes(const struct kt_boot *b, enum kt_loader loader);
 int cli_show_boot(const char *root, const char *loader_arg, enum cli_format format);
 int cli_check_boot(enum kt_loader loader, const struct kt_values *running);
 

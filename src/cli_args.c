@@ -295,12 +295,12 @@ profile_names(char *buf, size_t len)
 }
 
 /*
- * Turn --behind PROFILE or --idle-timeout DUR into an idle timeout in seconds and a label that
- * says where it comes from. Returns EXIT_OK, EXIT_USAGE (bad name or duration) or EXIT_FAIL
- * (conntrack's timeout cannot be read).
+ * Judge --behind PROFILE or --idle-timeout DUR: the idle timeout in seconds (of a profile read
+ * live, such as conntrack, 0 until cli_idle_read()) and a label that says where it comes from.
+ * Returns EXIT_OK or EXIT_USAGE (a bad name or duration).
  */
 int
-cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
+cli_idle_arg(const char *behind, const char *idle_arg, struct cli_idle *ret)
 {
 	const struct kt_profile *p;
 	char names[128];
@@ -323,13 +323,36 @@ cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
 		cli_error("--behind: '%s' is not a profile; known: %s", behind, names);
 		return EXIT_USAGE;
 	}
-	r = kt_profile_timeout(p, KT_PROC_ROOT, &ret->idle);
+	*ret = (struct cli_idle){ .idle = p->idle_timeout, .name = p->name, .what = p->what,
+		.profile = p };
+	return EXIT_OK;
+}
+
+/*
+ * Read the idle timeout of a profile cli_idle_arg() found that is read live (conntrack's, in the
+ * namespace the thread is in). Returns EXIT_OK, or EXIT_FAIL when it cannot be read.
+ */
+int
+cli_idle_read(struct cli_idle *mb)
+{
+	int r;
+
+	if (!mb->profile)
+		return EXIT_OK;
+	r = kt_profile_timeout(mb->profile, KT_PROC_ROOT, &mb->idle);
 	if (r < 0) {
 		cli_error("%s: cannot read net.netfilter.nf_conntrack_tcp_timeout_established: %s",
-		    p->name, cli_strerror(r, CLI_ABOUT_CONNTRACK));
+		    mb->name, cli_strerror(r, CLI_ABOUT_CONNTRACK));
 		return EXIT_FAIL;
 	}
-	ret->name = p->name;
-	ret->what = p->what;
 	return EXIT_OK;
+}
+
+/* Both: judge --behind or --idle-timeout, and read a live timeout. An exit status. */
+int
+cli_idle_timeout(const char *behind, const char *idle_arg, struct cli_idle *ret)
+{
+	int r = cli_idle_arg(behind, idle_arg, ret);
+
+	return r == EXIT_OK ? cli_idle_read(ret) : r;
 }

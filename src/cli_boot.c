@@ -27,8 +27,8 @@ static const char *const state_notes[] = {
  * says at boot (procps: 'cannot open "FILE"'), or one that makes the boot values uncertain.
  * Returns how many of the latter there are.
  */
-static int
-warn_notes(const struct kt_boot *b, enum kt_loader loader)
+int
+cli_boot_warn_notes(const struct kt_boot *b, enum kt_loader loader)
 {
 	const struct kt_boot_note *notes;
 	size_t n = kt_boot_notes(b, &notes);
@@ -65,7 +65,7 @@ cli_boot_read(const char *root, enum kt_loader loader, struct kt_boot **ret, int
 		    root ? root : "", cli_strerror(r, CLI_ABOUT_FILE_READ));
 		return EXIT_FAIL;
 	}
-	unsure = warn_notes(*ret, loader);
+	unsure = cli_boot_warn_notes(*ret, loader);
 	if (ret_unsure)
 		*ret_unsure = unsure;
 	return EXIT_OK;

@@ -145,7 +145,7 @@ report_dir_error(const struct cli_persist *p, int err, size_t stop)
 	else
 		cli_error("%.*s: cannot open%s: %s", (int)stop, p->dir,
 		    (p->req.flags & KT_PERSIST_CREATE) && !p->dry_run ? " or create" : "",
-		    err == -ELOOP ? strerror(ELOOP) : write_why(p->dir, err));
+		    err == -ELOOP ? cli_strerror(err, CLI_ABOUT_FILE_READ) : write_why(p->dir, err));
 }
 
 /* Say what made the transaction on the file fail. */
@@ -195,6 +195,29 @@ cli_persist_failure(const struct cli_persist *p, int err, const struct kt_persis
 	}
 }
 
+/* Say why the value persisted for key k is not the one the loader applies at boot. */
+static void
+warn_overridden(enum kt_key k, const struct kt_persist_result *res, const char *loader)
+{
+	const struct kt_boot_key *bk = kt_boot_key(res->boot, k);
+	int hidden = res->assign[k]->state == KT_ASSIGN_HIDDEN;
+
+	if (bk->from && hidden)
+		cli_warn_code("boot-overridden", "%s: the file is hidden by one of the same name in "
+		    "an earlier directory, %s, whose line %u sets %d; the value persisted here does "
+		    "not apply at boot (%s)", kt_key(k)->name, bk->from->file, bk->from->line,
+		    bk->val, loader);
+	else if (bk->from)
+		cli_warn_code("boot-overridden", "%s: %s:%u loads later and sets %d; the value "
+		    "persisted here does not apply at boot (%s)", kt_key(k)->name, bk->from->file,
+		    bk->from->line, bk->val, loader);
+	else
+		cli_warn_code("boot-overridden", "%s: the value persisted here does not apply at "
+		    "boot (%s): %s; the kernel default %d stays", kt_key(k)->name, loader, hidden ?
+		    "the file is hidden by one of the same name" :
+		    "a later line the kernel refuses replaces it", bk->val);
+}
+
 /*
  * Warn about a name no loader reads, and, after a write, when the values just persisted will not
  * be what the boot loader applies: a file that loads later overrides a key (Debian's
@@ -208,26 +231,17 @@ cli_persist_warnings(const struct cli_persist *p, const struct kt_persist_result
 	if (res->warnings & KT_PERSIST_WARN_NOT_CONF)
 		cli_warn_code("name-not-conf", "%s: the name does not end in .conf: no loader "
 					       "reads it at boot", p->path);
+	if (res->warnings & KT_PERSIST_WARN_NOT_READ)
+		cli_warn_code("not-read", "%s: %s does not read this file at boot (it reads *.conf "
+					  "in the sysctl.d directories of sysctl.d(5))", p->path, loader);
 	if (res->warnings & KT_PERSIST_WARN_BOOT)
 		cli_warn_code("boot-unknown", "cannot tell whether a later file overrides %s: %s",
 		    p->path, cli_strerror(res->boot_err, CLI_ABOUT_FILE_READ));
-	for (int k = 0; k < KT_NKEYS; k++) {
-		const struct kt_boot_key *bk;
-
-		if (!(res->overridden & KT_BIT(k)))
-			continue;
-		bk = kt_boot_key(res->boot, k);
-		if (bk->from)
-			cli_warn_code("boot-overridden", "%s: %s:%u loads later and sets %d; the value "
-			    "persisted here does not apply at boot (%s)", kt_key(k)->name,
-			    bk->from->file, bk->from->line, bk->val, loader);
-		else
-			cli_warn_code("boot-overridden", "%s: the value persisted here does not apply "
-			    "at boot (%s): %s; the kernel default %d stays", kt_key(k)->name, loader,
-			    res->assign[k]->state == KT_ASSIGN_HIDDEN ?
-			    "the file is hidden by one of the same name" :
-			    "a later line the kernel refuses replaces it", bk->val);
-	}
+	if (res->warnings & KT_PERSIST_WARN_UNREAD)
+		cli_boot_warn_notes(res->boot, p->req.loader);
+	for (int k = 0; k < KT_NKEYS; k++)
+		if (res->overridden & KT_BIT(k))
+			warn_overridden(k, res, loader);
 }
 
 /*

@@ -78,9 +78,12 @@ run_check(int argc, char **argv)
 		return cli_usage_error("check: --behind and --idle-timeout exclude each other");
 	if (loader_arg && (r = cli_parse_loader(loader_arg, &loader)) != 0)
 		return r;
+	if ((behind || idle) && (r = cli_idle_arg(behind, idle, &mb)) != EXIT_OK)
+		return r;
 	if ((r = cli_enter_target()) != EXIT_OK)
 		return r;
-	if ((behind || idle) && (r = cli_idle_timeout(behind, idle, &mb)) != EXIT_OK)
+	/* conntrack's timeout is the namespace's: read once in it. */
+	if ((behind || idle) && (r = cli_idle_read(&mb)) != EXIT_OK)
 		return r;
 	if ((r = cli_read_kernel(KT_ALL, &running)) != EXIT_OK)
 		return r;

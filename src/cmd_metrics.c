@@ -313,12 +313,12 @@ run_metrics(int argc, char **argv)
 	if (behind && (r = cli_idle_timeout(behind, NULL, &mb)) != EXIT_OK)
 		return r;
 	if (!(f = open_memstream(&text, &len))) {
-		cli_error("metrics: %s", strerror(errno));
+		cli_error("metrics: %s", cli_strerror(-errno, CLI_ABOUT_FILE_WRITE));
 		return EXIT_FAIL;
 	}
 	r = collect(f, behind ? &mb : NULL);
 	if (fclose(f) != 0 && r == EXIT_OK) {
-		cli_error("metrics: %s", strerror(errno));
+		cli_error("metrics: %s", cli_strerror(-errno, CLI_ABOUT_FILE_WRITE));
 		r = EXIT_FAIL;
 	}
 	if (r == EXIT_OK)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "katune.h"
@@ -225,15 +226,37 @@ write_out(struct kt_persist_tx *tx, int fix_mode)
 	return 0;
 }
 
-/* After a write: find the lines written in the boot model, and the keys it sets otherwise. */
+/*
+ * Whether the boot model's file (as the loader names it) is the file just written, whose identity
+ * is *st. On this machine that is a question of inodes, so that however the file was named
+ * (relative, with "//", through a link such as Debian's 99-sysctl.conf) it is found; in an image
+ * tree, whose links lead inside it, by the name the loader gives it.
+ */
+static int
+is_written_file(const struct kt_persist_req *req, const struct stat *st, const char *file)
+{
+	struct stat fst;
+
+	if (req->boot_root)
+		return strcmp(file, req->boot_path) == 0;
+	return stat(file, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+}
+
+/*
+ * After a write: find the lines written in the boot model, and the keys it sets otherwise. A
+ * file the loader does not read at all, or files the model could not read, are warnings.
+ */
 static void
 judge_boot(struct kt_persist_tx *tx)
 {
 	const struct kt_persist_req *req = tx->req;
 	struct kt_persist_result *res = &tx->res;
+	const struct kt_boot_note *notes;
+	unsigned int found = 0;
+	struct stat st;
 	int r;
 
-	if (!req->boot_path)
+	if (!req->boot_path || fstatat(tx->dirfd, req->name, &st, 0) < 0)
 		return;
 	r = kt_boot_read(req->boot_root, req->loader, kt_kernel_hz(NULL), &res->boot);
 	if (r < 0) {
@@ -248,11 +271,18 @@ judge_boot(struct kt_persist_tx *tx)
 			continue;
 		for (size_t i = 0; i < bk->nassigns; i++)
 			if (bk->assigns[i].line == res->keys[k].line &&
-			    strcmp(bk->assigns[i].file, req->boot_path) == 0)
+			    is_written_file(req, &st, bk->assigns[i].file))
 				res->assign[k] = &bk->assigns[i];
+		if (res->assign[k])
+			found |= KT_BIT(k);
 		if (res->assign[k] && bk->from != res->assign[k])
 			res->overridden |= KT_BIT(k);
 	}
+	if (!found && !(res->warnings & KT_PERSIST_WARN_NOT_CONF))
+		res->warnings |= KT_PERSIST_WARN_NOT_READ;
+	for (size_t i = kt_boot_notes(res->boot, &notes); i > 0; i--)
+		if (notes[i - 1].kind == KT_BOOT_UNREAD)
+			res->warnings |= KT_PERSIST_WARN_UNREAD;
 }
 
 /* Whether name ends in .conf, as every file a loader reads does. */

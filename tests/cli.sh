@@ -230,6 +230,12 @@ done
 run 2 --netns x --pid 1 show
 err_has "--netns and --pid exclude each other"
 
+t "an option's value is judged before the namespace is entered"
+run 2 --netns nosuch check --idle-timeout abc
+err_has "--idle-timeout: 'abc' is not a duration"
+run 2 --netns nosuch check --behind nosuch
+err_has "--behind: 'nosuch' is not a profile"
+
 t "a bad value is echoed escaped, never raw"
 run 2 set --time "$(printf '5\033]0;pwned\007')"
 err_has "--time: '5\033]0;pwned\a' is not a duration"

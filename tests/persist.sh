@@ -289,6 +289,40 @@ rm /etc/sysctl.d/99-later.conf
 run 0 persist --time 600
 err_empty
 
+t_persist "the override is found however --file names the file, and the file the loader reads"
+printf 'net.ipv4.tcp_keepalive_time = 1200\n' >/etc/sysctl.d/99-later.conf
+for spelling in /etc//sysctl.d/50-a.conf /etc/sysctl.d/./50-b.conf 50-c.conf; do
+	(cd /etc/sysctl.d && "$bin" persist --file "$spelling" --time 600) >"$out" 2>"$err" ||
+	    fail "persist --file $spelling failed"
+	err_has "warning: net.ipv4.tcp_keepalive_time: /etc/sysctl.d/99-later.conf:1 loads later and sets 1200"
+done
+rm /etc/sysctl.d/99-later.conf
+
+t_persist "a file in a place the loader does not read is written, with a warning"
+run 0 persist --file "$tmp/elsewhere.conf" --time 600
+err_is "ka-tune: warning: $tmp/elsewhere.conf: procps does not read this file at boot (it reads *.conf in the sysctl.d directories of sysctl.d(5))"
+run 0 persist --file /etc/sysctl.d/.hidden.conf --time 600	# procps reads hidden files
+err_empty
+mount -t tmpfs none /run && mkdir -p /run/systemd/system || fail "cannot fake a systemd /run"
+run 0 persist --file /etc/sysctl.d/.hidden.conf --time 600	# systemd does not
+err_has "warning: /etc/sysctl.d/.hidden.conf: systemd does not read this file at boot"
+umount /run
+
+t_persist "a file the boot model cannot read may override: persist says so"
+awk 'BEGIN { for (i = 0; i < 44000; i++) print "# padding padding padding"
+    print "net.ipv4.tcp_keepalive_time = 5" }' >/etc/sysctl.d/98-big.conf
+run 0 persist --time 601
+err_has "warning: /etc/sysctl.d/98-big.conf: cannot read: larger than 1 MiB"
+err_has "the boot values may be wrong"
+rm /etc/sysctl.d/98-big.conf
+
+t_persist "a file hidden by one of the same name in an earlier directory is said to be hidden"
+mount -t tmpfs none /run && mkdir -p /run/sysctl.d || fail "cannot make a /run/sysctl.d"
+printf 'net.ipv4.tcp_keepalive_time = 900\n' >/etc/sysctl.d/40-x.conf
+run 0 persist --file /run/sysctl.d/40-x.conf --time 600
+err_has "warning: net.ipv4.tcp_keepalive_time: the file is hidden by one of the same name in an earlier directory, /etc/sysctl.d/40-x.conf, whose line 1 sets 900"
+umount /run
+
 # --- other targets -------------------------------------------------------------------------
 
 t_persist "--root writes under an image tree, creating the directories below it"

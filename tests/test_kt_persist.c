@@ -325,18 +325,27 @@ test_check_refuses_glob(void **state)
 	assert_int_equal(f->res.overridden, 0);
 }
 
-/* A name no loader reads is written, with a warning. */
+/*
+ * A name no loader reads is written, with a warning; so is a file the loader does not read
+ * where it is: a hidden one, to systemd-sysctl, but not to procps.
+ */
 static void
 test_not_conf(void **state)
 {
 	struct fixture *f = *state;
 
 	f->req.name = "x.txt";
+	f->req.boot_path = KT_CONF_DIR "/x.txt";
 	run(f, 0);
 	assert_int_equal(f->res.warnings, KT_PERSIST_WARN_NOT_CONF);
 	f->req.name = ".x.conf";
+	f->req.boot_path = KT_CONF_DIR "/.x.conf";
+	run(f, 0);
+	assert_int_equal(f->res.warnings, KT_PERSIST_WARN_NOT_READ);
+	f->req.loader = KT_LOADER_PROCPS;
 	run(f, 0);
 	assert_int_equal(f->res.warnings, 0);
+	assert_non_null(f->res.assign[KT_TIME]);
 }
 
 /*
