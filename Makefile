@@ -5,6 +5,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
@@ -14,6 +15,10 @@ DESTDIR    ?=
 # Where objects go, and the binary; the sanitizer build uses its own.
 BUILD      ?= build
 BIN        ?= ka-tune
+# The library ka-tune exec preloads, built beside the objects; ka-tune looks for it there,
+# relative to its own directory, before $(LIBDIR)/ka-tune/, where make install puts it.
+PRELOAD    := $(BUILD)/ka-tune-preload.so
+PRELOAD_REL := $(shell realpath -m --relative-to=$(dir $(BIN)) $(PRELOAD))
 
 # CC, CPPFLAGS, CFLAGS and LDFLAGS are the user's (or dpkg-buildflags'): added to, never replaced.
 CFLAGS     ?= -O2 -g
@@ -26,8 +31,9 @@ BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay)
 BSD_LIBS   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd) -Wl,-Bdynamic
 CMOCKA     := $(shell $(PKG_CONFIG) --cflags --libs cmocka)
 # KT_BINDIR: where ka-tune is installed, which the systemd drop-ins of enable --persist run.
-ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -DKT_BINDIR='"$(BINDIR)"' -Iinclude \
-                $(BSD_CFLAGS) $(CPPFLAGS)
+ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD_CFLAGS) $(CPPFLAGS) \
+                -DKT_PRELOAD_PATH='"$(LIBDIR)/ka-tune/ka-tune-preload.so"' \
+                -DKT_PRELOAD_BUILD='"$(PRELOAD_REL)"' -DKT_BINDIR='"$(BINDIR)"'
 ALL_CFLAGS := -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRCS   := $(wildcard src/kt_*.c)
@@ -38,6 +44,19 @@ CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TESTS      := $(TEST_SRCS:%.c=$(BUILD)/%)
 LIBKT      := $(BUILD)/libkatune.a
 TMPTREE    := $(BUILD)/tests/tmptree.o
+# Test helpers: a shim that pauses ka-tune enable at a chosen pidfd_getfd(), and a launcher
+# that makes chosen system calls fail through seccomp. The shim is never sanitized: ASan would
+# have to come first in every program it is preloaded into.
+NOSAN_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(ALL_CFLAGS))
+PAUSE_GETFD := $(BUILD)/tests/pause_getfd.so
+# The preload library: its own source and the library files it shares with enable --pid,
+# compiled position-independent, everything hidden but the wrapped calls, unused code dropped
+# (and checked: nothing may stay undefined), never sanitized, for the same reason as the shim.
+PRELOAD_SRCS := src/ka-tune-preload.c src/kt_tcpsock.c src/kt_exec.c src/kt_value.c src/kt_keys.c
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/pic/%.o)
+PIC_CFLAGS := $(NOSAN_CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections
+PIC_LDFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(LDFLAGS)) -shared \
+               -Wl,--gc-sections -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
 # make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
 STAGE      := $(BUILD)/stage
 # The systemd unit, with the path ka-tune is installed at.
@@ -67,10 +86,10 @@ DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
-	clean deps bench bench-sockets lint
+	clean deps bench bench-sockets bench-enable bench-exec bench-helpers lint
 .PHONY: deb deb-deps
 
-all: $(BIN) $(UNIT)
+all: $(BIN) $(PRELOAD) $(UNIT)
 
 $(BIN): $(CLI_OBJS) $(LIBKT)
 	@echo "  LD      $@"
@@ -84,6 +103,20 @@ $(BUILD)/systemd/%: systemd/%.in $(FLAGS)
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
+
+$(PRELOAD): $(PRELOAD_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(PIC_CFLAGS) $(PIC_LDFLAGS) -o $@ $^
+
+$(BUILD)/pic/%.o: %.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(PIC_CFLAGS) -c -o $@ $<
+
+$(PAUSE_GETFD): tests/pause_getfd.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
@@ -109,7 +142,8 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
+check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys \
+		$(PAUSE_GETFD) $(BUILD)/tests/sysfail
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
@@ -119,6 +153,10 @@ check-cli: $(BIN) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys
 	$(Q)sh tests/ansible.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/sockets.sh ./$(BIN)
 	$(Q)KT_SOCKPEER=$(BUILD)/tests/sockpeer sh tests/metrics.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_PAUSE_GETFD=$(PAUSE_GETFD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
+		sh tests/enable.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_PRELOAD=$(PRELOAD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
+		sh tests/exec.sh ./$(BIN)
 	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
@@ -132,8 +170,9 @@ check-asan:
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
-		build/clang/ka-tune $(TEST_SRCS:%.c=build/clang/%) build/clang/tests/sockpeer \
-		build/clang/tests/enosys
+		build/clang/ka-tune build/clang/ka-tune-preload.so $(TEST_SRCS:%.c=build/clang/%) \
+		build/clang/tests/sockpeer build/clang/tests/enosys build/clang/tests/pause_getfd.so \
+		build/clang/tests/sysfail
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.
@@ -147,19 +186,43 @@ lint:
 	$(Q)out=$$(mandoc -Tlint man/ka-tune.8 2>&1 | grep -v 'outdated mandoc.db lacks'); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "man/ka-tune.8: mandoc -Tlint clean"
 
-bench: $(BIN) $(BUILD)/tests/sockpeer
+bench: $(BIN) $(BUILD)/tests/sockpeer bench-helpers
 	sh bench/bench.sh ./$(BIN)
 	sh bench/boot.sh ./$(BIN)
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
+	sh bench/enable.sh ./$(BIN) $(BUILD)
+	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+# enable --pid on 10,000 connections against sockets; exec's library on connect+accept.
+bench-enable: $(BIN) bench-helpers
+	sh bench/enable.sh ./$(BIN) $(BUILD)
+
+bench-exec: $(BIN) $(PRELOAD) bench-helpers
+	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+bench-helpers: $(PRELOAD) $(BUILD)/bench/fdholder $(BUILD)/bench/connrate $(BUILD)/bench/vgpidfd.so
+
+$(BUILD)/bench/%: bench/%.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/bench/vgpidfd.so: bench/vgpidfd.c $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(NOSAN_CFLAGS) -fPIC -shared -o $@ $<
 
 # ka-tune sockets against ss -tanoip on 1,000 and 10,000 loopback connections (needs root).
 bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 
-install: $(BIN) $(UNIT)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
+# The preload library is a plugin of ka-tune's, loaded by its full path: a directory of its
+# own under LIBDIR, mode 0644 as shared objects are.
+install: $(BIN) $(PRELOAD) $(UNIT)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
+	install -m 0644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so
 	install -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
@@ -168,14 +231,17 @@ install: $(BIN) $(UNIT)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
 		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune \
+		$(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/ka-tune-slice@.service
+	-rmdir $(DESTDIR)$(LIBDIR)/ka-tune 2>/dev/null
 
 # The Debian package (debian/), built as a build daemon would: dpkg-buildpackage -b on a copy of
 # this tree (the build's own make clean never touches this one), with none of this make's
 # variables. The .deb, -dbgsym .deb, .buildinfo and .changes land in $(DEB_DIR); then lintian
 # must find no error or warning, and hardening-check must find PIE, stack protector, FORTIFY,
 # RELRO and BIND_NOW, and control-flow protection where dpkg-buildflags asks for it (not on
-# Debian 12). make deb-deps installs what this needs.
+# Debian 12), in ka-tune and in the preload library (a shared object, PIE does not apply; it
+# calls no function FORTIFY guards). make deb-deps installs what this needs.
 DEB_DIR    := build/deb
 DEB_SRC    := $(DEB_DIR)/ka-tune-$(VERSION)
 deb:
@@ -188,7 +254,8 @@ deb:
 	dpkg-deb -x $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb $$root && \
 	cf=--nocfprotection && if DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags \
 		--get CFLAGS | grep -q -e -fcf-protection; then cf=; fi && \
-	hardening-check $$cf $$root/usr/sbin/ka-tune && rm -rf $$root && \
+	hardening-check $$cf $$root/usr/sbin/ka-tune $$root/usr/lib/ka-tune/ka-tune-preload.so && \
+	rm -rf $$root && \
 	echo "Debian package: $(DEB_DIR)/ka-tune_$(VERSION)_$$arch.deb"
 
 # What make deb needs beyond make deps: debian/control's Build-Depends (debhelper, ...),

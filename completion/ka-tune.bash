@@ -15,6 +15,37 @@ _ka_tune_paths()
 	mapfile -t COMPREPLY < <(compgen "$1" -- "$2")
 }
 
+# Complete exec's command line from word $1 on: its options, then after "--" or the first other
+# word, COMMAND (a command name), then its arguments (files).
+_ka_tune_exec()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} i=$1 word given=" " left=""
+
+	for ((; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--help) return 0 ;;
+		--) ((i++)); break ;;
+		--time | --intvl | --probes) given+="$word "; ((i++)) ;;
+		-*) ;;
+		*) break ;;
+		esac
+	done
+	if ((i < COMP_CWORD)); then
+		compopt -o default 2>/dev/null	# COMMAND's arguments: files
+		return 0
+	fi
+	if [[ $cur == -* && ${COMP_WORDS[COMP_CWORD - 1]} != -- ]]; then
+		for word in --time --intvl --probes --help; do
+			[[ $given == *" $word "* ]] || left+="$word "
+		done
+		_ka_tune_offer "$left" "$cur"
+	else
+		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+	fi
+	return 0
+}
+
 # Complete ka-tune's command line: global options and the command first, then that command's
 # options. --file and --output take a file and --root a directory; --time, --intvl, --probes, --netns and
 # --pid get no completion for their value: any DUR, N, name or pid goes; nor does --port.
@@ -22,6 +53,7 @@ _ka_tune()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local opt cmd="" cmdi=0 opts given=" " left="" word i IFS=$' \t\n'
+	local cmds="show set check suggest sockets persist apply metrics enable exec help"
 
 	COMPREPLY=()
 
@@ -33,6 +65,16 @@ _ka_tune()
 	elif [[ $prev == = ]]; then
 		opt=${COMP_WORDS[COMP_CWORD - 2]}
 	fi
+	# exec's words are its own from the command on: found first, as they may be anything.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		case $word in
+		--netns | --pid) [[ ${COMP_WORDS[i + 1]} == = ]] && ((i++)); ((i++)) ;;
+		-*) ;;
+		exec) _ka_tune_exec $((i + 1)); return 0 ;;
+		*) break ;;
+		esac
+	done
 	case $opt in
 	--file | --output) _ka_tune_paths -f "$cur"; return 0 ;;
 	--root) _ka_tune_paths -d "$cur"; return 0 ;;
@@ -60,7 +102,7 @@ _ka_tune()
 		if [[ $cur == -* ]]; then
 			_ka_tune_offer "--netns --pid --help --version" "$cur"
 		else
-			_ka_tune_offer "show set check suggest sockets persist apply metrics help" "$cur"
+			_ka_tune_offer "$cmds" "$cur"
 		fi
 		return 0
 	fi
@@ -74,9 +116,9 @@ _ka_tune()
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --json --help" ;;
 	apply) opts="--loader --dry-run --json --help" ;;
 	metrics) opts="--behind --output --help" ;;
+	enable) opts="--pid --port --time --intvl --probes --dry-run --json --help" ;;
 	help)			# help COMMAND: one command's name, once
-		((COMP_CWORD == cmdi + 1)) &&
-		    _ka_tune_offer "show set check suggest sockets persist apply metrics help" "$cur"
+		((COMP_CWORD == cmdi + 1)) && _ka_tune_offer "$cmds" "$cur"
 		return 0
 		;;
 	*) return 0 ;;		# unknown words take nothing more

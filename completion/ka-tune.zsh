@@ -19,6 +19,8 @@ _ka-tune_commands()
 		'persist:write the values to a sysctl.d file for the next boot'
 		'apply:set the running values to the boot values, as the loader would'
 		'metrics:the values, drift and connections for Prometheus (node_exporter)'
+		'enable:turn keepalive on in a running process'\''s TCP sockets'
+		'exec:run a command whose TCP sockets all have keepalive on'
 		'help:print the help, or a command'\''s'
 	)
 	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
@@ -149,6 +151,21 @@ _ka-tune()
 		;;
 	metrics)
 		args+=("$behind" '--output=[replace this *.prom file whole]:file:_files')
+		;;
+	enable)
+		args+=(
+			'--pid=[the process whose TCP sockets to turn keepalive on in]:process:_pids'
+			'--port=[only the sockets whose local or remote port is N]:port: '
+			"$time" "$intvl" "$probes"
+			'--dry-run[say what would change, change nothing]'
+			'--json[one JSON object: each socket before and after, and the counts]'
+		)
+		;;
+	exec)
+		# After its options (or --), COMMAND and its arguments, completed as zsh would.
+		_arguments -S "${args[@]}" "$time" "$intvl" "$probes" \
+			'(-)1:command:_command_names -e' '*::arguments: _normal' && ret=0
+		return ret
 		;;
 	help)
 		args+=('1: :_ka-tune_commands')

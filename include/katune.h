@@ -55,6 +55,7 @@ struct kt_key_info {
 	int min, max;		/* the accepted range */
 	int kernel_default;	/* what the kernel starts a network namespace with */
 	int duration;		/* 1: seconds, written as a duration; 0: a plain count */
+	const char *env;	/* the environment variable ka-tune exec passes it in */
 };
 
 /* Bit of a key in struct kt_values.mask. */
@@ -401,6 +402,114 @@ struct kt_unit_fail {
 	int unrestored;		/* what was changed before the failure could not all be put back */
 };
 
+/* A TCP socket's keepalive as getsockopt() gives it. */
+struct kt_sock_ka {
+	int on;			/* SO_KEEPALIVE */
+	int val[KT_NKEYS];	/* the values it uses: its own (TCP_KEEPIDLE...), else the sysctls */
+};
+
+/* What failed when keepalive was turned on in a socket. */
+#define KT_KA_OPT_KEEPALIVE	KT_NKEYS	/* in .opt: SO_KEEPALIVE itself failed */
+struct kt_ka_failure {
+	int opt;			/* the key whose write failed, or KT_KA_OPT_KEEPALIVE */
+	int err;			/* why, as a negative errno */
+	unsigned int unrestored;	/* keys written before it that could not be put back */
+};
+
+/* What became of one socket kt_enable_pid() targeted. */
+enum kt_enable_result {
+	KT_ENABLE_DONE,		/* keepalive turned on, or the values given set (dry run: would be) */
+	KT_ENABLE_ALREADY,	/* keepalive was on, with the values given if any: left as it was */
+	KT_ENABLE_FAILED,	/* a write failed; the values written before it were put back */
+	KT_NENABLE
+};
+
+/*
+ * One socket kt_enable_pid() targeted: a connection (ESTABLISHED, CLOSE_WAIT) or a listener
+ * (LISTEN, remote all zero). Addresses and ports as in struct kt_sock.
+ */
+struct kt_enable_sock {
+	int fd;				/* its lowest descriptor number in the process */
+	unsigned int inode;
+	unsigned char family, state;
+	unsigned short lport, rport;
+	unsigned char local[16], remote[16];
+	struct kt_sock_ka before, after;	/* after: as left (dry run: as it would be) */
+	enum kt_enable_result result;
+	struct kt_ka_failure fail;		/* KT_ENABLE_FAILED: what failed */
+};
+
+/* What kt_enable_pid() is to do. */
+struct kt_enable_opts {
+	unsigned int port;		/* only sockets with this local or remote port; 0: all */
+	struct kt_values want;		/* values to give each socket; mask 0: the sysctls apply */
+	int dry_run;			/* change nothing: say what would change */
+};
+
+/* What kt_enable_pid() did. */
+struct kt_enable_report {
+	int pid;
+	char comm[KT_COMM_LEN];		/* its name as /proc/PID/comm gives it, or "" */
+	struct kt_enable_sock *socks;	/* the targeted sockets, by descriptor; NULL when n is 0 */
+	size_t n;
+	size_t count[KT_NENABLE];	/* how many sockets had each result */
+	int exited;			/* it exited before all its sockets were reached */
+	int stopped;			/* 0, or why the work stopped after changing sockets: those
+					 * not reached are neither listed nor changed */
+};
+
+/* Why the kernel's ptrace access check refuses a process to the caller (kt_ptrace_denial()). */
+enum kt_denial {
+	KT_DENY_OTHER_USER,	/* another user's (or group's): needs root or CAP_SYS_PTRACE */
+	KT_DENY_NOT_DUMPABLE,	/* the caller's own, but not dumpable (set-user-ID, PR_SET_DUMPABLE) */
+	KT_DENY_CAPS,		/* the caller's own, but it holds capabilities the caller lacks */
+	KT_DENY_YAMA,		/* Yama's kernel.yama.ptrace_scope */
+	KT_DENY_OTHER,		/* none of those: a security module (AppArmor, SELinux...) */
+};
+
+/* The cgroup v1 controllers whose tag the kernel copies into a socket (kt_netcls_compare()). */
+enum kt_tagger {
+	KT_NET_CLS,		/* net_cls: net_cls.classid, matched by tc and iptables -m cgroup */
+	KT_NET_PRIO,		/* net_prio: the priority net_prio.ifpriomap gives its packets */
+	KT_NTAGGERS
+};
+
+/* Room for a cgroup path as /proc/PID/cgroup gives it, NUL included. */
+#define KT_CGROUP_LEN	512
+
+/* How the cgroup v1 tags of a process's sockets compare with those the caller would give them. */
+struct kt_netcls_diff {
+	unsigned int differ;	/* bits (1 << KT_NET_CLS...): the tags differ, or may */
+	unsigned int unknown;	/* of those, the ones that could not be compared */
+	char theirs[KT_NTAGGERS][KT_CGROUP_LEN];	/* the process's cgroup, "" if none */
+	char ours[KT_NTAGGERS][KT_CGROUP_LEN];		/* the caller's */
+	char dir[KT_NTAGGERS][PATH_MAX];	/* the process's cgroup directory, or "" if not found */
+};
+
+/* The library ka-tune exec preloads: its file name, in the build tree and installed. */
+#define KT_PRELOAD_NAME	"ka-tune-preload.so"
+
+/* Why kt_exec() did not run the command. */
+enum kt_exec_fail {
+	KT_EXEC_NOLIB,		/* the preload library is in neither place looked */
+	KT_EXEC_BADLIB,		/* found, but no ELF file, or at a path LD_PRELOAD cannot carry */
+	KT_EXEC_STATIC,		/* the command (or its interpreter) is statically linked */
+	KT_EXEC_FOREIGN,	/* built for another ELF class or machine than the library */
+	KT_EXEC_SECURE,		/* set-user-ID, set-group-ID or file capabilities: the loader would
+				 * ignore LD_PRELOAD (secure execution) */
+	KT_EXEC_CANNOT,		/* found, but it cannot be run (or read to be checked) */
+	KT_EXEC_NOTFOUND,	/* not found (the command, or its #! interpreter) */
+};
+
+/* What kt_exec() or kt_exec_library() failed at. */
+struct kt_exec_failure {
+	enum kt_exec_fail why;
+	int err;		/* the errno behind it, negative */
+	char path[PATH_MAX];	/* the file concerned: the command as found, its interpreter, the
+				 * library; KT_EXEC_NOLIB: the installed library's path */
+	char path2[PATH_MAX];	/* KT_EXEC_NOLIB: the build tree's, or "" */
+};
+
 /*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
@@ -724,5 +833,55 @@ int kt_unit_enable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
     struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
 int kt_unit_disable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
     struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
+
+/* kt_enable.c */
+/*
+ * Turn keepalive on, now, in the TCP sockets (IPv4 and IPv6) process pid holds: its connections
+ * (ESTABLISHED, CLOSE_WAIT) and its listeners, whose later connections inherit it; with
+ * opts->port, only those whose local or remote port it is (a listener's local one). The values
+ * of opts->want are set on each socket whose keepalive was off, and where it was on, those that
+ * differ; a socket with keepalive on and nothing to change is left alone. With opts->dry_run,
+ * nothing is changed. The sockets are reached through duplicates of the process's descriptors
+ * (pidfd_getfd, Linux 5.6): the process is never stopped, signalled or traced, and its network
+ * namespace does not matter. A socket is written all or nothing: when a write fails, what was
+ * written to it is put back, and the others go on.
+ * Returns 0 and sets *ret_report (kt_enable_free() frees it): a process that exits midway is no
+ * error (report->exited). Or, nothing changed: -ESRCH no such process; -EPERM not permitted
+ * (kt_ptrace_denial() says why); -ENOSYS no pidfd_getfd in the kernel; -EXDEV the process's
+ * sockets carry other cgroup v1 tags than the caller's, which taking them would overwrite
+ * (kt_netcls_compare() says which); -EREMOTE /proc is another pid namespace's; -ERANGE a value
+ * or port out of range; -ENOMEM; or another negative errno.
+ */
+int kt_enable_pid(int pid, const struct kt_enable_opts *opts, struct kt_enable_report **ret_report);
+void kt_enable_free(struct kt_enable_report *report);
+
+/* kt_ptrace.c */
+/*
+ * Work out why the kernel's ptrace access check (which pidfd_getfd() and /proc/PID/fd obey)
+ * refuses process pid to the caller, from what proc_dir (KT_PROC_DIR) shows of both: their user
+ * and group ids, capabilities, dumpability (its /proc entry then belongs to root), and Yama's
+ * ptrace_scope when Yama is there. Returns 0 and sets *ret and *ret_yama_scope (-1: no Yama), or
+ * a negative errno (-ESRCH: it is gone).
+ */
+int kt_ptrace_denial(const char *proc_dir, int pid, enum kt_denial *ret, int *ret_yama_scope);
+
+/* kt_netcls.c */
+/*
+ * Compare the cgroup v1 tags process pid's sockets carry with the caller's: the kernel re-tags
+ * a socket with the net_cls classid and net_prio index of any process that receives a
+ * descriptor of it (__receive_sock(): SCM_RIGHTS, pidfd_getfd), so ka-tune taking a process's
+ * sockets would move its traffic out of tc and iptables rules on those tags. Tags that differ
+ * in name only do not count: cgroups with the same net_cls.classid, or the same
+ * net_prio.ifpriomap, tag alike. Reads proc_dir's PID/cgroup, self/cgroup, self/mountinfo and
+ * the cgroup files where the hierarchy is mounted. Returns 0 and sets *ret, or a negative errno
+ * (-ESRCH: it is gone).
+ */
+int kt_netcls_compare(const char *proc_dir, int pid, struct kt_netcls_diff *ret);
+
+/* kt_exec.c */
+int kt_exec_library(char *buf, size_t len, struct kt_exec_failure *ret_fail);
+int kt_exec(const char *lib, const struct kt_values *v, char *const argv[],
+    struct kt_exec_failure *ret_fail);
+void kt_exec_env_values(struct kt_values *ret);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -27,6 +28,10 @@ struct cli_command {
 	const char *synopsis;
 	const char *help;	/* what its options mean, for ka-tune <name> --help */
 	const char *not_in_netns;	/* why the global --netns and --pid do not apply, or NULL */
+	/* exec's, which run a command: its exit statuses (NULL: 0, 1, 2), and that of a usage
+	 * error (0: EXIT_USAGE) */
+	const char *exit_text;
+	int usage_status;
 };
 
 /* What --time, --intvl and --probes mean, for the help of the commands that take them. */
@@ -47,9 +52,8 @@ struct cli_command {
 	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
-    cli_cmd_sockets, cli_cmd_persist, cli_cmd_help;
-extern const struct cli_command cli_cmd_apply;
-extern const struct cli_command cli_cmd_metrics;
+    cli_cmd_sockets, cli_cmd_persist, cli_cmd_apply, cli_cmd_metrics, cli_cmd_enable,
+    cli_cmd_exec, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -81,6 +85,20 @@ const char *cli_set_line(const struct kt_values *v, char *buf, size_t len);
 void cli_json_bytes(const char *s, size_t len);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_finish(int status);
+
+/* cli_sock.c: how connections are written (sockets, enable). */
+/* Room for "[IPv6 address]:port", and for "pid/comm" (comm escaped), NUL included. */
+#define CLI_ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
+#define CLI_PROCESS_LEN	(12 + CLI_VIS_LEN(KT_COMM_LEN))
+/* The narrowest LOCAL and REMOTE columns, as ka-tune(8) shows them. */
+#define CLI_ENDPOINT_WIDTH	22
+void cli_format_addr(int family, const unsigned char *addr, char *buf, size_t len);
+void cli_format_endpoint(int family, const unsigned char *addr, unsigned int port, char *buf,
+    size_t len);
+int cli_endpoint_fit(int width, int family, const unsigned char *addr, unsigned int port);
+void cli_format_process(int pid, const char *comm, char *buf, size_t len);
+void cli_json_endpoints(int family, int state, const unsigned char *local, unsigned int lport,
+    const unsigned char *remote, unsigned int rport);
 
 /* cli_args.c: options and their values. */
 enum {
@@ -135,8 +153,12 @@ enum cli_about {
 	CLI_ABOUT_PROCESS_AS_ROOT,	/* a process looked at by root, who can be refused too */
 	CLI_ABOUT_SOCKDIAG,	/* the kernel's sock_diag interface */
 	CLI_ABOUT_CONNTRACK,	/* conntrack's timeout sysctl */
+	CLI_ABOUT_PIDFD,	/* taking a process's descriptors (pidfd_open, pidfd_getfd) */
+	CLI_ABOUT_SOCKET,	/* setting a socket option */
+	CLI_ABOUT_EXEC,		/* running a command, or the library preloaded into it */
 };
 const char *cli_strerror(int err, enum cli_about about);
+const char *cli_denial(enum kt_denial why, int yama_scope);
 
 /* cli_json.c: the JSON results of set, persist, apply and check (ka-tune(8), JSON RESULTS). */
 void cli_json_enable(void);

@@ -60,6 +60,22 @@ static const struct wording {
 					       "(CONFIG_INET_DIAG)" },
 	{ EBADMSG, CLI_ABOUT_SOCKDIAG, "the kernel's answer could not be parsed" },
 
+	{ ESRCH, CLI_ABOUT_PIDFD, "no such process" },
+	{ ENOSYS, CLI_ABOUT_PIDFD, "this kernel has no pidfd_getfd (Linux 5.6 or later has); "
+				   "ka-tune exec starts programs with keepalive on" },
+	{ EREMOTE, CLI_ABOUT_PIDFD, "/proc shows another pid namespace than ka-tune's (mount a "
+				    "/proc of its own)" },
+	{ ENOENT, CLI_ABOUT_PIDFD, "/proc is not mounted" },
+	{ EMFILE, CLI_ABOUT_PIDFD, "ka-tune has too many open files" },
+
+	{ EINVAL, CLI_ABOUT_EXEC, "its path holds a space or a ':', which LD_PRELOAD cannot "
+				  "carry" },
+	{ ENOEXEC, CLI_ABOUT_EXEC, "not an executable the kernel knows, nor a script" },
+	{ ELOOP, CLI_ABOUT_EXEC, "too many #! interpreters, one running the next" },
+	{ ENOENT, CLI_ABOUT_EXEC, "not found" },
+	{ EACCES, CLI_ABOUT_EXEC, "permission denied (not executable, or not readable to be "
+				  "checked)" },
+
 	/* Whatever the subject. */
 	{ EACCES, ANY, "permission denied" },
 	{ EPERM, ANY, "permission denied" },
@@ -81,4 +97,41 @@ cli_strerror(int err, enum cli_about about)
 		    (wordings[i].about == (int)about || wordings[i].about == ANY))
 			return wordings[i].text;
 	return strerror(-err);
+}
+
+/* The words for why the kernel's ptrace access check refuses a process (kt_ptrace_denial()). */
+static const char *const denials[] = {
+	[KT_DENY_OTHER_USER] = "another user's process: taking its sockets needs root or "
+			       "CAP_SYS_PTRACE",
+	[KT_DENY_NOT_DUMPABLE] = "the process is not dumpable (set-user-ID, file capabilities or "
+				 "prctl(PR_SET_DUMPABLE, 0)): even its own user needs root or "
+				 "CAP_SYS_PTRACE for it",
+	[KT_DENY_CAPS] = "the process holds capabilities ka-tune lacks: even its own user needs "
+			 "root or CAP_SYS_PTRACE for it",
+	[KT_DENY_YAMA] = "Yama's kernel.yama.ptrace_scope forbids it",
+	[KT_DENY_OTHER] = "refused by the kernel's ptrace access check, though ka-tune may trace "
+			  "the process by user and capabilities (a security module: AppArmor, "
+			  "SELinux?)",
+};
+
+/*
+ * The words for a refusal of the ptrace access check: why, and with Yama, what its ptrace_scope
+ * (0 to 3) allows. Returns a static string.
+ */
+const char *
+cli_denial(enum kt_denial why, int yama_scope)
+{
+	static const char *const yama[] = {
+		"Yama's kernel.yama.ptrace_scope is 0 here, yet the kernel refused",
+		("Yama's kernel.yama.ptrace_scope is 1: only a process's ancestors may take its "
+		 "descriptors, unless root or CAP_SYS_PTRACE"),
+		"Yama's kernel.yama.ptrace_scope is 2: only root or CAP_SYS_PTRACE may",
+		"Yama's kernel.yama.ptrace_scope is 3: no one may, root included",
+	};
+
+	if (why == KT_DENY_YAMA && yama_scope >= 0 && yama_scope <= 3)
+		return yama[yama_scope];
+	if ((unsigned int)why >= sizeof(denials) / sizeof(denials[0]))
+		why = KT_DENY_OTHER;
+	return denials[why];
 }

@@ -16,12 +16,7 @@ struct filter {
 	unsigned int port;	/* 0: any */
 };
 
-/* Room for "[IPv6 address]:port", NUL included. */
-#define ENDPOINT_LEN	(INET6_ADDRSTRLEN + 8)
-/* Room for "pid/comm", comm escaped, NUL included. */
-#define PROCESS_LEN	(12 + CLI_VIS_LEN(KT_COMM_LEN))
-/* The narrowest LOCAL and REMOTE columns, and PROCESS in the summary, as ka-tune(8) shows them. */
-#define ENDPOINT_WIDTH	22
+/* The narrowest PROCESS column in the summary, as ka-tune(8) shows it. */
 #define PROCESS_WIDTH	24
 
 /* Keep the connections the filter selects, in order, at the start of socks. Returns how many. */
@@ -44,75 +39,17 @@ select_socks(struct kt_sock *socks, size_t n, const struct filter *f)
 	return kept;
 }
 
-/*
- * Write a connection's address as text ("?" if it cannot be). IPv4 addresses are written here:
- * glibc's inet_ntop() formats each with sprintf(), and a busy host has tens of thousands.
- */
-static void
-format_addr(const struct kt_sock *s, const unsigned char *addr, char *buf, size_t len)
-{
-	char *p = buf;
-
-	if (s->family != AF_INET || len < INET_ADDRSTRLEN) {
-		if (!inet_ntop(s->family, addr, buf, len))
-			(void)snprintf(buf, len, "?");
-		return;
-	}
-	for (int i = 0; i < 4; i++) {
-		unsigned int b = addr[i];
-
-		if (b >= 100)
-			*p++ = '0' + b / 100;
-		if (b >= 10)
-			*p++ = '0' + b / 10 % 10;
-		*p++ = '0' + b % 10;
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
-/* Write "address:port", an IPv6 address in brackets as in URLs. */
-static void
-format_endpoint(const struct kt_sock *s, const unsigned char *addr, unsigned int port,
-    char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	format_addr(s, addr, a, sizeof(a));
-	(void)snprintf(buf, len, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-}
-
-/* Write "pid/comm" for the text output, the name escaped as every name is. */
-static void
-format_process(int pid, const char *comm, char *buf, size_t len)
-{
-	char vis[CLI_VIS_LEN(KT_COMM_LEN)];
-
-	if (comm[0])
-		(void)snprintf(buf, len, "%d/%s", pid, cli_vis(comm, vis, sizeof(vis)));
-	else
-		(void)snprintf(buf, len, "%d", pid);
-}
-
-/*
- * How wide the LOCAL and REMOTE columns must be to keep every row in line: ENDPOINT_WIDTH, or
- * the longest endpoint. An IPv4 one ("255.255.255.255:65535") always fits, so only the IPv6
- * ones are written out to be measured: a busy host has tens of thousands of the others.
- */
+/* How wide the LOCAL and REMOTE columns must be to keep every row in line. */
 static int
 endpoint_width(const struct kt_sock *socks, size_t n)
 {
-	char buf[ENDPOINT_LEN];
-	int width = ENDPOINT_WIDTH;
+	int width = CLI_ENDPOINT_WIDTH;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct kt_sock *s = &socks[i];
 
-		if (s->family != AF_INET6)
-			continue;
-		format_endpoint(s, s->local, s->lport, buf, sizeof(buf));
-		width = MAX(width, (int)strlen(buf));
-		format_endpoint(s, s->remote, s->rport, buf, sizeof(buf));
-		width = MAX(width, (int)strlen(buf));
+		width = cli_endpoint_fit(width, s->family, s->local, s->lport);
+		width = cli_endpoint_fit(width, s->family, s->remote, s->rport);
 	}
 	return width;
 }
@@ -124,7 +61,7 @@ endpoint_width(const struct kt_sock *socks, size_t n)
  */
 struct label {
 	int pid;
-	char text[PROCESS_LEN];
+	char text[CLI_PROCESS_LEN];
 };
 
 /* Which connection to take a process's name from: the first of its pid, once sorted. */
@@ -164,7 +101,7 @@ make_labels(const struct kt_sock *socks, size_t n, size_t *ret_n)
 		const struct kt_sock *s = &socks[h[i].sock];
 
 		labels[i].pid = s->pid;
-		format_process(s->pid, s->comm, labels[i].text, sizeof(labels[i].text));
+		cli_format_process(s->pid, s->comm, labels[i].text, sizeof(labels[i].text));
 	}
 	free(h);
 	*ret_n = nl;
@@ -175,12 +112,12 @@ make_labels(const struct kt_sock *socks, size_t n, size_t *ret_n)
 static void
 print_row(const struct kt_sock *s, int width, const struct label *labels, size_t nlabels)
 {
-	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
+	char local[CLI_ENDPOINT_LEN], remote[CLI_ENDPOINT_LEN];
 	char next[16] = "-", probes[12] = "-";
 	const struct label *l;
 
-	format_endpoint(s, s->local, s->lport, local, sizeof(local));
-	format_endpoint(s, s->remote, s->rport, remote, sizeof(remote));
+	cli_format_endpoint(s->family, s->local, s->lport, local, sizeof(local));
+	cli_format_endpoint(s->family, s->remote, s->rport, remote, sizeof(remote));
 	if (s->ka == KT_KA_ON) {
 		(void)snprintf(next, sizeof(next), "%u.%u", s->next_ms / 1000,
 		    s->next_ms % 1000 / 100);
@@ -196,7 +133,7 @@ static void
 group_label(const struct kt_sock_group *g, char *buf, size_t len)
 {
 	if (g->pid)
-		format_process(g->pid, g->comm, buf, len);
+		cli_format_process(g->pid, g->comm, buf, len);
 	else
 		(void)snprintf(buf, len, "- (uid %u)", g->uid);
 }
@@ -205,7 +142,7 @@ group_label(const struct kt_sock_group *g, char *buf, size_t len)
 static void
 print_groups(const struct kt_sock_group *groups, size_t ngroups)
 {
-	char proc[PROCESS_LEN];
+	char proc[CLI_PROCESS_LEN];
 	int width = PROCESS_WIDTH;
 
 	for (size_t i = 0; i < ngroups; i++) {
@@ -268,15 +205,9 @@ json_process(int pid, const char *comm)
 static void
 json_row(const struct kt_sock *s)
 {
-	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
-
-	format_addr(s, s->local, local, sizeof(local));
-	format_addr(s, s->remote, remote, sizeof(remote));
-	printf("{\"state\": \"%s\", \"family\": \"%s\", \"local_address\": \"%s\", "
-	       "\"local_port\": %u, \"remote_address\": \"%s\", \"remote_port\": %u, "
-	       "\"keepalive\": \"%s\", ", kt_sock_state_name(s->state),
-	    s->family == AF_INET6 ? "ipv6" : "ipv4", local, s->lport, remote, s->rport,
-	    kt_ka_name(s->ka));
+	putchar('{');
+	cli_json_endpoints(s->family, s->state, s->local, s->lport, s->remote, s->rport);
+	printf(", \"keepalive\": \"%s\", ", kt_ka_name(s->ka));
 	if (s->ka == KT_KA_ON)
 		printf("\"next_probe_ms\": %u, \"probes\": %u, ", s->next_ms, s->probes);
 	else

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "katune.h"
 
@@ -19,11 +20,11 @@ kt_c_space(char c)
 }
 
 /*
- * The pid a /proc entry's name stands for: all decimal digits, 1 to KT_PID_MAX; else 0 (self,
- * sys, a file...). kt_netns.c and kt_sockowner.c walk /proc alike.
+ * The number a /proc entry's name stands for: all decimal digits, 1 to max; else 0 (self, sys,
+ * ".", a file...). The one rule for the names of /proc's pid entries and of /proc/PID/fd.
  */
 static inline long
-kt_entry_pid(const char *name)
+kt_entry_number(const char *name, long max)
 {
 	long v = 0;
 
@@ -33,11 +34,59 @@ kt_entry_pid(const char *name)
 		if (*name < '0' || *name > '9')
 			return 0;
 		v = v * 10 + (*name - '0');
-		if (v > KT_PID_MAX)
+		if (v > max)
 			return 0;
 	}
 	return v;
 }
+
+/* The pid a /proc entry's name stands for, or 0: kt_netns.c and kt_sockowner.c walk /proc alike. */
+static inline long
+kt_entry_pid(const char *name)
+{
+	return kt_entry_number(name, KT_PID_MAX);
+}
+
+/* kt_procpid.c: one process's files in /proc. */
+ssize_t kt_proc_read(int procfd, const char *pid, const char *what, char *buf, size_t len);
+void kt_proc_comm(int procfd, const char *pid, char comm[KT_COMM_LEN]);
+int kt_socket_link(const char *link, size_t len, unsigned int *ret_inode);
+/* A socket a process holds, by its lowest descriptor, as /proc/PID/fd lists them. */
+struct kt_fd_sock {
+	int fd;
+	unsigned int inode;
+};
+int kt_proc_sockets(int fddir, struct kt_fd_sock **ret_socks, size_t *ret_n);
+
+/* kt_tcpsock.c: one socket's keepalive (enable --pid and the preload library). */
+int kt_tcp_socket(int fd, int *ret_family);
+int kt_ka_is_on(int fd);
+int kt_ka_read(int fd, struct kt_sock_ka *ret);
+int kt_ka_set(int fd, const struct kt_values *want, int keepalive, const struct kt_sock_ka *restore,
+    struct kt_ka_failure *ret_fail);
+
+/* kt_exec.c, shown to its tests */
+
+/* What a file is to execve(). */
+enum kt_file_kind {
+	KT_FILE_DYNAMIC,	/* ELF with an interpreter (PT_INTERP): the loader will preload */
+	KT_FILE_STATIC,		/* ELF without: nothing will load a library into it */
+	KT_FILE_SCRIPT,		/* #!: the kernel runs the interpreter named */
+	KT_FILE_OTHER,		/* anything else: execvp() runs it with the shell */
+};
+
+/* An ELF file's identity: what must match between a program and a library loaded into it. */
+struct kt_elf_id {
+	unsigned char cls, data;
+	unsigned short machine;
+};
+
+int kt_exec_inspect(const char *path, enum kt_file_kind *ret_kind, struct kt_elf_id *ret_id,
+    char *interp, size_t ilen);
+int kt_exec_find(const char *cmd, const char *path_env, char *buf, size_t len);
+char **kt_exec_env(char *const env[], const char *lib, const struct kt_values *v,
+    size_t *ret_first_new);
+void kt_exec_env_free(char **env, size_t first_new);
 
 /* kt_lock.c */
 /*

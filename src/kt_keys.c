@@ -10,25 +10,29 @@
 /*
  * The accepted ranges are what a socket accepts for TCP_KEEPIDLE, TCP_KEEPINTVL and
  * TCP_KEEPCNT (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT in the kernel's
- * include/net/tcp.h); the defaults are TCP_KEEPALIVE_TIME, _INTVL and _PROBES there.
+ * include/net/tcp.h); the defaults are TCP_KEEPALIVE_TIME, _INTVL and _PROBES there. The
+ * environment variables carry the values ka-tune exec gives the library it preloads.
  */
 static const struct kt_key_info keys[KT_NKEYS] = {
 	[KT_TIME] = {
 		.name = "net.ipv4.tcp_keepalive_time",
 		.path = "net/ipv4/tcp_keepalive_time",
 		.short_name = "time",
+		.env = "KA_TUNE_TIME",
 		.min = 1, .max = KT_TIME_MAX, .kernel_default = 7200, .duration = 1,
 	},
 	[KT_INTVL] = {
 		.name = "net.ipv4.tcp_keepalive_intvl",
 		.path = "net/ipv4/tcp_keepalive_intvl",
 		.short_name = "intvl",
+		.env = "KA_TUNE_INTVL",
 		.min = 1, .max = KT_INTVL_MAX, .kernel_default = 75, .duration = 1,
 	},
 	[KT_PROBES] = {
 		.name = "net.ipv4.tcp_keepalive_probes",
 		.path = "net/ipv4/tcp_keepalive_probes",
 		.short_name = "probes",
+		.env = "KA_TUNE_PROBES",
 		.min = 1, .max = KT_PROBES_MAX, .kernel_default = 9, .duration = 0,
 	},
 };

@@ -15,8 +15,6 @@
 
 /* The kernel's PF_KTHREAD, in the flags field of /proc/PID/stat. */
 #define PF_KTHREAD	0x00200000UL
-/* The most read of a /proc/PID file: stat is a line of some 300 bytes, comm 16. */
-#define PROC_FILE_MAX	4096
 
 /* A process found holding connections, and its name. */
 struct proc {
@@ -90,53 +88,6 @@ fill_slots(struct owners *o, const struct kt_sock *socks, size_t n)
 	return filled;
 }
 
-/* Parse a link "socket:[INODE]" of len bytes. Returns 1 and sets *ret, or 0 for another link. */
-static int
-link_inode(const char *link, size_t len, unsigned int *ret)
-{
-	static const char prefix[] = "socket:[";
-	unsigned long long v = 0;
-	size_t i = sizeof(prefix) - 1;
-
-	if (len < i + 2 || memcmp(link, prefix, i) != 0 || link[len - 1] != ']')
-		return 0;
-	for (; i < len - 1; i++) {
-		if (link[i] < '0' || link[i] > '9' || v > 0xffffffffULL / 10)
-			return 0;
-		v = v * 10 + (unsigned int)(link[i] - '0');
-	}
-	if (v == 0 || v > 0xffffffffULL)
-		return 0;
-	*ret = v;
-	return 1;
-}
-
-/*
- * Read the /proc file "PID/what" into buf (len bytes), cut to len - 1 bytes and NUL-terminated;
- * buf is "" when it cannot be read (the process has just exited, say). Returns the length kept,
- * or a negative errno.
- */
-static ssize_t
-read_proc_file(int procfd, const char *pid, const char *what, char *buf, size_t len)
-{
-	char path[64], *text;
-	size_t n;
-	int r;
-
-	buf[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/%s", pid, what) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	r = kt_read_file(procfd, path, KT_READ_PROC, PROC_FILE_MAX, &text, &n, NULL);
-	if (r < 0)
-		return r;
-	if (n > len - 1)
-		n = len - 1;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	free(text);
-	return (ssize_t)n;
-}
-
 /*
  * Whether process pid is a kernel thread, from the flags in /proc/PID/stat (readable by all):
  * it holds no files, so not being allowed to look at them hides nothing.
@@ -147,7 +98,7 @@ is_kthread(int procfd, const char *pid)
 	char buf[512];
 	const char *p;
 
-	if (read_proc_file(procfd, pid, "stat", buf, sizeof(buf)) <= 0)
+	if (kt_proc_read(procfd, pid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
 	/* After "(comm)", which may hold anything: state ppid pgrp session tty_nr tpgid flags. */
 	p = strrchr(buf, ')');
@@ -161,7 +112,6 @@ static int
 add_proc(struct owners *o, int procfd, const char *name, int pid)
 {
 	struct proc *p;
-	ssize_t n;
 
 	if (o->nprocs == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 16;
@@ -174,9 +124,7 @@ add_proc(struct owners *o, int procfd, const char *name, int pid)
 	}
 	p = &o->procs[o->nprocs];
 	p->pid = pid;
-	n = read_proc_file(procfd, name, "comm", p->comm, sizeof(p->comm));
-	if (n > 0 && p->comm[n - 1] == '\n')
-		p->comm[n - 1] = '\0';
+	kt_proc_comm(procfd, name, p->comm);
 	return o->nprocs++;
 }
 
@@ -223,7 +171,7 @@ scan_fds(struct owners *o, int procfd, const char *name, int pid)
 			o->not_seen++;
 			break;
 		}
-		if (len <= 0 || !link_inode(link, len, &inode) || !(s = find_slot(o, inode)))
+		if (len <= 0 || !kt_socket_link(link, len, &inode) || !(s = find_slot(o, inode)))
 			continue;
 		if (s->proc >= 0 && o->procs[s->proc].pid <= pid)
 			continue;

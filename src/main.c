@@ -12,9 +12,7 @@
 /* The commands, in the order of the man page's SYNOPSIS. */
 static const struct cli_command *const commands[] = {
 	&cli_cmd_show, &cli_cmd_set, &cli_cmd_check, &cli_cmd_suggest, &cli_cmd_sockets,
-	&cli_cmd_persist,
-	&cli_cmd_apply,
-	&cli_cmd_metrics,
+	&cli_cmd_persist, &cli_cmd_apply, &cli_cmd_metrics, &cli_cmd_enable, &cli_cmd_exec,
 	&cli_cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -39,6 +37,8 @@ print_synopsis(const struct cli_command *cmd, const char *first)
 
 static const char exit_text[] =
 	"exit status: 0 done, 1 the operation failed, 2 usage error or invalid value\n";
+static const char exit_exec[] =
+	"  but exec: COMMAND's own; 125, 126, 127 as env(1) for its own failures\n";
 
 /* ka-tune --help: the whole SYNOPSIS, what each command does, what the values mean. */
 int
@@ -53,8 +53,8 @@ cli_help_all(void)
 	       "--netns and --pid, before the command, act in another network namespace:\n"
 	       "  --netns NAME  a namespace made by ip netns add; with a '/', a namespace file\n"
 	       "  --pid PID     the network namespace of process PID (a container's)\n"
-	       "'ka-tune COMMAND --help' says what a command's options mean.\n%s"
-	       "see ka-tune(8)\n", exit_text);
+	       "'ka-tune COMMAND --help' says what a command's options mean.\n%s%s"
+	       "see ka-tune(8)\n", exit_text, exit_exec);
 	return EXIT_OK;
 }
 
@@ -65,7 +65,8 @@ cli_help_command(const struct cli_command *cmd)
 	if (!cmd || cmd == &cli_cmd_help)
 		return cli_help_all();
 	print_synopsis(cmd, "usage: ");
-	printf("\n%s: %s\n%s%s", cmd->name, cmd->summary, cmd->help, exit_text);
+	printf("\n%s: %s\n%s%s", cmd->name, cmd->summary, cmd->help,
+	    cmd->exit_text ? cmd->exit_text : exit_text);
 	puts("see ka-tune(8)");
 	return EXIT_OK;
 }
@@ -177,7 +178,7 @@ run(int argc, char **argv)
 	if (!cmd)
 		return cli_usage_error("unknown command '%s'", argv[optind]);
 	if ((r = check_target(cmd)) != 0)
-		return r;
+		return cmd->usage_status ? cmd->usage_status : r;
 	cli_running = cmd;
 	argc -= optind;
 	argv += optind;

@@ -64,6 +64,13 @@ done
 	echo "bz|ka-tune show --boot --loader=|$loaders"
 	cat <<-EOF
 	bz|ka-tune s|set show sockets suggest
+	bz|ka-tune e|enable exec
+	bz|ka-tune enable --dry-run --|--help --intvl --json --pid --port --probes --time
+	b|ka-tune enable --pid |
+	z|ka-tune enable --pid |~SELF
+	bz|ka-tune exec --time 5 --|--help --intvl --probes
+	bz|ka-tune exec -- ech|~echo
+	bz|ka-tune exec --probes 3 ech|~echo
 	bz|ka-tune check --behind a|aliyun-nat aws-nat azure-lb
 	bz|ka-tune suggest --behind=g|gcp-nat
 	bz|ka-tune help show |
