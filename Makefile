@@ -81,7 +81,7 @@ endif
 
 # bpftool is for the tests only: they count the programs on a cgroup with it.
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
-               valgrind strace procps util-linux iproute2 systemd jq python3 \
+               valgrind strace procps util-linux iproute2 nftables systemd jq python3 \
                zsh bash-completion ansible-core bpftool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -123,7 +123,8 @@ $(BUILD)/%.o: %.c $(FLAGS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The unit tests share the temp-tree helpers of tests/tmptree.c; sockpeer needs none of them.
+# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys
+# and idlepeer need none of them.
 $(TESTS): $(TMPTREE)
 
 $(BUILD)/tests/%: tests/%.c $(LIBKT) $(FLAGS)
@@ -142,7 +143,7 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys \
+check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUILD)/tests/idlepeer \
 		$(PAUSE_GETFD) $(BUILD)/tests/sysfail
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
@@ -157,6 +158,7 @@ check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enos
 		sh tests/enable.sh ./$(BIN)
 	$(Q)KT_PEER=tests/peer.py KT_PRELOAD=$(PRELOAD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
 		sh tests/exec.sh ./$(BIN)
+	$(Q)KT_IDLEPEER=$(BUILD)/tests/idlepeer sh tests/probe.sh ./$(BIN)
 	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
@@ -166,13 +168,14 @@ check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enos
 
 check-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/ka-tune \
-		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" KT_BOOT_TREES=40 check-unit check-cli
+		EXTRA_CFLAGS="$(SANITIZE)" LDFLAGS="$(SANITIZE)" KT_BOOT_TREES=40 KT_PROBE_CASES=quick \
+		check-unit check-cli
 
 check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
 		build/clang/ka-tune build/clang/ka-tune-preload.so $(TEST_SRCS:%.c=build/clang/%) \
 		build/clang/tests/sockpeer build/clang/tests/enosys build/clang/tests/pause_getfd.so \
-		build/clang/tests/sysfail
+		build/clang/tests/sysfail build/clang/tests/idlepeer
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.

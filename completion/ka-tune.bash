@@ -47,13 +47,14 @@ _ka_tune_exec()
 }
 
 # Complete ka-tune's command line: global options and the command first, then that command's
-# options. --file and --output take a file and --root a directory; --time, --intvl, --probes, --netns and
-# --pid get no completion for their value: any DUR, N, name or pid goes; nor does --port.
+# options. --file and --output take a file and --root a directory; --time, --intvl, --probes,
+# --netns and --pid get no completion for their value: any DUR, N, name or pid goes; nor do
+# --port, probe's HOST:PORT and its options' values.
 _ka_tune()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local opt cmd="" cmdi=0 opts given=" " left="" word i IFS=$' \t\n'
-	local cmds="show set check suggest sockets persist apply metrics enable exec help"
+	local cmds="show set check suggest sockets probe persist apply metrics enable exec help"
 
 	COMPREPLY=()
 
@@ -80,7 +81,8 @@ _ka_tune()
 	--root) _ka_tune_paths -d "$cur"; return 0 ;;
 	--loader) _ka_tune_offer "systemd procps" "$cur"; return 0 ;;
 	--behind) _ka_tune_offer "aws-nat azure-lb gcp-nat aliyun-nat conntrack" "$cur"; return 0 ;;
-	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within | --port)
+	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within | --port | \
+	--min | --max | --connections | --listen)
 		return 0 ;;
 	esac
 	[[ $prev == = || ${COMP_WORDS[COMP_CWORD]} == = ]] && return 0	# --json=, say
@@ -113,6 +115,7 @@ _ka_tune()
 	check) opts="--loader --behind --idle-timeout --json --help" ;;
 	suggest) opts="--behind --idle-timeout --detect-within --json --sysctl --k8s --docker --help" ;;
 	sockets) opts="--no-keepalive --port --json --help" ;;
+	probe) opts="--min --max --connections --json --listen --help" ;;
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --json --help" ;;
 	apply) opts="--loader --dry-run --json --help" ;;
 	metrics) opts="--behind --output --help" ;;
@@ -125,13 +128,14 @@ _ka_tune()
 	esac
 
 	# Leave out the options already given, and those they exclude: --json and --sysctl,
-	# --all-netns and --sysctl, --file and --root, --remove and the values.
+	# --all-netns and --sysctl, --file and --root, --remove and the values, probe's --listen
+	# and the rest (HOST:PORT too).
 	for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		case $word in
 		-- | --help) return 0 ;;	# nothing may follow these
 		--sysctl) given+="--json --sysctl --all-netns --k8s --docker " ;;
-		--json | --all-netns) given+="$word --sysctl --k8s --docker " ;;
+		--json | --all-netns) given+="$word --sysctl --k8s --docker --listen " ;;
 		--k8s | --docker) given+="--json --sysctl --k8s --docker " ;;
 		--file | --root) given+="--file --root " ;;
 		--behind | --idle-timeout) given+="--behind --idle-timeout " ;;
@@ -140,7 +144,11 @@ _ka_tune()
 			given+="$word "
 			[[ $cmd == persist ]] && given+="--remove "
 			;;
+		--listen) given+="--min --max --connections --json --listen " ;;
+		--min | --max | --connections) given+="$word --listen " ;;
 		--*) given+="$word " ;;
+		=) ;;
+		*) [[ $cmd == probe ]] && given+="--listen " ;;	# HOST:PORT, or a value
 		esac
 	done
 	for word in $opts; do

@@ -6,7 +6,7 @@
 # tests/completion.sh checks both against the commands and options ka-tune --help lists.
 
 # The commands, with the line ka-tune --help gives each. With --one-netns, only those that
-# --netns and --pid apply to: the ones that act on one namespace's kernel.
+# --netns and --pid apply to: the ones that act in one network namespace.
 (( $+functions[_ka-tune_commands] )) ||
 _ka-tune_commands()
 {
@@ -16,6 +16,7 @@ _ka-tune_commands()
 		'check:exit 1 when the running values are not the boot values'
 		'suggest:values that keep idle connections alive behind a NAT or LB'
 		'sockets:which TCP connections use keepalive, and whose they are'
+		'probe:measure how long the path to a TCP server keeps an idle flow'
 		'persist:write the values to a sysctl.d file for the next boot'
 		'apply:set the running values to the boot values, as the loader would'
 		'metrics:the values, drift and connections for Prometheus (node_exporter)'
@@ -23,7 +24,7 @@ _ka-tune_commands()
 		'exec:run a command whose TCP sockets all have keepalive on'
 		'help:print the help, or a command'\''s'
 	)
-	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets):*} )
+	[[ $1 == --one-netns ]] && cmds=( ${(M)cmds:#(show|set|check|sockets|probe):*} )
 	_describe -t commands 'ka-tune command' cmds
 }
 
@@ -58,7 +59,8 @@ _ka-tune_profiles()
 # Complete ka-tune's command line: global options and the command first, then that command's
 # options. Options that exclude each other (ka-tune refuses them together, exit 2) are not
 # offered once one is given; --help takes nothing after it. --time, --intvl, --probes,
-# --idle-timeout, --detect-within and --port only show what their value is.
+# --idle-timeout, --detect-within, --port, probe's options and its HOST:PORT only show what
+# their value is.
 _ka-tune()
 {
 	local curcontext=$curcontext state state_descr line ret=1 one_netns=
@@ -73,6 +75,7 @@ _ka-tune()
 	local behind='--behind=[a NAT or load balancer]:profile:_ka-tune_profiles'
 	local idle="--idle-timeout=[any other idle timeout]:$dur: "
 	local -a args=('(- : *)--help[print this command'\''s usage and options]')
+	local -a after=(-A '-*')	# no option after a word that is not one
 
 	_arguments -C -S \
 		'(- : *)--help[print the usage and a line on each command]' \
@@ -145,6 +148,18 @@ _ka-tune()
 			'--json[one JSON object: the result]'
 		)
 		;;
+	probe)
+		# Options come before HOST:PORT or after it; --listen takes neither.
+		after=()
+		args+=(
+			"(--listen)--min=[the shortest idle time tested, from 2 s]:$dur: "
+			"(--listen)--max=[the longest idle time tested (default 2h)]:$dur: "
+			'(--listen)--connections=[connections a round, 2..64]:count: '
+			'(--listen)--json[one JSON object: the bracket, the loss, the suggestion]'
+			'(--min --max --connections --json : *)--listen=[be the far end to probe]:port: '
+			'(--listen)1:HOST\:PORT (a name, an IPv4 address or an [IPv6] one): '
+		)
+		;;
 	apply)
 		args+=("$loader" '--dry-run[print the plan, change nothing]'
 			'--json[one JSON object: the result]')
@@ -175,7 +190,7 @@ _ka-tune()
 		;;
 	esac
 	# -A: after a word that is not an option (help's COMMAND), no option is offered.
-	_arguments -S -A '-*' $args && ret=0
+	_arguments -S $after $args && ret=0
 	return ret
 }
 

@@ -1,7 +1,8 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
  * values are judged, how they are read from and written to the kernel and to sysctl.d files,
  * what applies at boot, network namespaces, idle-timeout advice, the TCP connections of a
- * namespace, and keepalive for every connection of a cgroup, by a BPF program.
+ * namespace, how long a network path keeps an idle TCP flow (probe), and keepalive for every
+ * connection of a cgroup, by a BPF program.
  *
  * The contract of every function here: it never prints and never exits; it returns 0 (or a
  * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
@@ -12,6 +13,7 @@
 #define KATUNE_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 
 #define KT_PROC_ROOT	"/proc/sys"
@@ -511,6 +513,143 @@ struct kt_exec_failure {
 };
 
 /*
+ * ka-tune probe: how long the path to a TCP server keeps an idle flow: what is measured and
+ * what the answers say (kt_target.c, kt_bracket.c), with the kernel's own keepalive as the
+ * detector (kt_conn.c, kt_probe.c), and the quiet far end to measure against (kt_listen.c).
+ *
+ * The accepted --min and --max, in seconds, and --connections. The longest idle time leaves
+ * room for the kernel's own probe a second later: KT_TIME_MAX - 1, as TCP_KEEPIDLE takes at
+ * most KT_TIME_MAX.
+ */
+#define KT_PROBE_IDLE_MIN	2
+#define KT_PROBE_IDLE_MAX	32766
+#define KT_PROBE_MIN_DEFAULT	30
+#define KT_PROBE_MAX_DEFAULT	7200
+#define KT_PROBE_CONNS_MIN	2
+#define KT_PROBE_CONNS_MAX	64
+#define KT_PROBE_CONNS_DEFAULT	16
+/* The closest two connections of the second round are placed, in milliseconds. */
+#define KT_PROBE_STEP_MS	50
+/* Room for the HOST of HOST:PORT, NUL included (a DNS name has at most 253 bytes). */
+#define KT_PROBE_HOST_LEN	256
+/* Room for an address as ka-tune shows it, "[IPv6%zone]:port", NUL included. */
+#define KT_PROBE_ADDR_LEN	80
+
+/* What to measure: idle times from min_secs to max_secs, conns connections a round. */
+struct kt_probe_params {
+	int min_secs;		/* KT_PROBE_IDLE_MIN.., below max_secs */
+	int max_secs;		/* ..KT_PROBE_IDLE_MAX */
+	unsigned int conns;	/* KT_PROBE_CONNS_MIN..KT_PROBE_CONNS_MAX */
+};
+
+/* HOST:PORT as the user wrote it: host without the brackets of an IPv6 address. */
+struct kt_target {
+	char host[KT_PROBE_HOST_LEN];
+	unsigned int port;
+};
+
+/* How the path lost a flow. */
+enum kt_loss {
+	KT_LOSS_NONE,
+	KT_LOSS_DROP,		/* the probes went unanswered (ETIMEDOUT, or an ICMP error) */
+	KT_LOSS_RESET,		/* a probe was answered with a reset (ECONNRESET) */
+};
+
+/*
+ * The detector's figures. A lost probe is retried every KT_PROBE_INTVL seconds and the
+ * connection dies after KT_PROBE_COUNT of them, so a forgotten flow is noticed within
+ * KT_PROBE_INTVL x KT_PROBE_COUNT seconds; a round trip longer than that reads as a loss.
+ */
+#define KT_PROBE_INTVL		1
+#define KT_PROBE_COUNT		3
+/* Longest wait for a connection to be accepted, in seconds. */
+#define KT_PROBE_CONNECT_SECS	10
+/*
+ * The uncertainty of one time stamp, in milliseconds: the kernel keeps TCP's and conntrack's
+ * times in jiffies (4 ms at HZ=250, 10 ms at HZ=100). Every bound is widened by it.
+ */
+#define KT_PROBE_SLOP_MS	10
+/* Data the server sends this soon after accepting is a greeting (SSH, SMTP), not activity. */
+#define KT_PROBE_GREETING_MS	3000
+/* The longest the kernel delays the ACK of data (TCP_DELACK_MAX): after a greeting, the path
+ * last saw the flow up to this much later than the data came. */
+#define KT_PROBE_DELACK_MS	200
+
+/* How the far end ended a connection by itself, unprobed. */
+enum kt_end {
+	KT_END_NONE,
+	KT_END_FIN,		/* it closed the connection */
+	KT_END_DATA,		/* it sent data on an idle connection */
+	KT_END_RESET,		/* it reset the connection while no probe was out */
+};
+
+/* What a measurement found, or has found so far. */
+enum kt_verdict {
+	KT_VERDICT_RUNNING,	/* not finished (interrupted): the bracket so far */
+	KT_VERDICT_BRACKET,	/* the path forgets idle flows after T, lo_ms < T <= hi_ms */
+	KT_VERDICT_NO_LOSS,	/* no flow was lost: the path keeps idle flows lo_ms at least */
+	KT_VERDICT_BELOW_MIN,	/* the shortest idle time tested was already too long: hi_ms */
+	KT_VERDICT_SERVER,	/* the far end ended idle connections itself after server_ms */
+	KT_VERDICT_INCONSISTENT, /* a flow was lost after less idle than another was kept for */
+};
+
+struct kt_probe_result {
+	enum kt_verdict verdict;
+	/* The bracket: a flow was kept idle lo_ms (0: none yet) and one lost after hi_ms idle
+	 * (-1: none yet), so the path's idle timeout T has lo_ms < T <= hi_ms. */
+	long long lo_ms, hi_ms;
+	enum kt_loss loss;		/* how the flow that set hi_ms was lost */
+	/* INCONSISTENT: a flow kept through conflict_kept_ms, another lost after
+	 * conflict_lost_ms <= conflict_kept_ms (lo_ms, hi_ms: the bracket before); else -1. */
+	long long conflict_kept_ms, conflict_lost_ms;
+	long long server_ms;		/* the least idle the far end ended one after, or -1 */
+	enum kt_end server_end;		/* and how */
+	long long elapsed_ms;		/* since the first connection was opened */
+	unsigned int opened;		/* connections opened, both rounds */
+	unsigned int kept, lost, ended;	/* probes answered, flows lost, ended by the far end */
+	unsigned int failed;		/* connections that could not be opened or used */
+	char addr[KT_PROBE_ADDR_LEN];	/* the address measured, or "" before a connection */
+};
+
+/* Where a measurement is, for a progress display. */
+struct kt_probe_status {
+	int round;			/* 0 while the first connection is opened, then 1 or 2 */
+	long long elapsed_ms;
+	long long lo_ms, hi_ms;		/* the bracket so far, as in struct kt_probe_result */
+	unsigned int open;		/* connections open */
+};
+
+/* Told of every change and about once a second; a non-zero return stops kt_probe_run(). */
+typedef int (*kt_probe_cb)(const struct kt_probe_status *st, void *userdata);
+
+struct kt_probe;
+
+/* What the far end (kt_listen_run()) reports. */
+enum kt_listen_event {
+	KT_LISTEN_LISTENING,	/* bound: addr and port are the local ones */
+	KT_LISTEN_ACCEPTED,	/* a connection came: addr is the peer */
+	KT_LISTEN_ENDED,	/* it ended: how (or err), and when */
+};
+
+struct kt_listen_status {
+	enum kt_listen_event event;
+	const char *addr;
+	unsigned int port;		/* LISTENING: the port listened on */
+	enum kt_end how;		/* ENDED: KT_END_FIN or KT_END_RESET, else KT_END_NONE */
+	int err;			/* ENDED by another error: its negative errno, else 0 */
+	long long held_ms;		/* ENDED: since it was accepted */
+	long long idle_ms;		/* ENDED: since the last data it brought, or the accept */
+	unsigned long long bytes;	/* ENDED: data received, and dropped */
+	unsigned int segs_in;		/* ENDED: TCP segments received, keepalive probes too */
+	unsigned int open;		/* connections held */
+};
+
+/* Told of each event; a non-zero return stops kt_listen_run(). */
+typedef int (*kt_listen_cb)(const struct kt_listen_status *st, void *userdata);
+
+struct kt_listen;
+
+/*
  * kt_keys.c: the one table of key facts. kt_key() gives a key's row, static, valid for ever
  * (key must be one of the three). kt_key_path() writes root (KT_PROC_ROOT, or a tree laid out
  * like it) and the key's fixed relative path into buf: 0, or -ENAMETOOLONG when len is short.
@@ -883,5 +1022,72 @@ int kt_exec_library(char *buf, size_t len, struct kt_exec_failure *ret_fail);
 int kt_exec(const char *lib, const struct kt_values *v, char *const argv[],
     struct kt_exec_failure *ret_fail);
 void kt_exec_env_values(struct kt_values *ret);
+
+/* kt_target.c */
+/*
+ * Split "HOST:PORT" into *ret: HOST a name or an IPv4 address, or an IPv6 address in brackets
+ * ("[2001:db8::1]:22"); without brackets an IPv6 address is refused, as its last colon could be
+ * either. HOST may hold no blank or control byte; PORT is 1..65535, as kt_parse_uint() reads
+ * numbers. Returns 0 and fills *ret, -EINVAL for bad syntax or a host too long, or -ERANGE for
+ * a port outside 1..65535; *ret is untouched on failure.
+ */
+int kt_target_parse(const char *s, struct kt_target *ret);
+
+/* kt_bracket.c */
+/*
+ * Judge measurement parameters against the accepted ranges. Returns 0, -ERANGE when a value is
+ * outside its range, or -EINVAL when max_secs is not above min_secs.
+ */
+int kt_probe_params_check(const struct kt_probe_params *par);
+
+/* kt_probe.c */
+/*
+ * Prepare to measure the path to t: look its host up (a name goes through the system's
+ * resolver and may block on it) and plan the first round. Returns 0 and sets *ret (to free with
+ * kt_probe_free()), or a negative errno: -EINVAL or -ERANGE for parameters
+ * kt_probe_params_check() refuses, -ENXIO when the host has no address, -EAGAIN when the
+ * lookup failed for now, -ENOMEM, or another failure of the lookup.
+ */
+int kt_probe_new(const struct kt_target *t, const struct kt_probe_params *par,
+    struct kt_probe **ret);
+/*
+ * Measure, or go on measuring: open the connections, wait on them and on the clock, and judge
+ * what they show, until the bracket cannot be narrowed any more. While waiting, the thread's
+ * signal mask is waitmask (NULL: left as it is), as ppoll(2) sets it: a caller that blocks
+ * SIGINT and passes a mask without it hears of a SIGINT only while waiting, so none is missed.
+ * cb (NULL: none) is told of every change and about once a second.
+ * Returns 0 when finished (kt_probe_result() has the verdict); -EINTR when a signal interrupted
+ * the wait and -ECANCELED when cb asked to stop, for the caller to call again or to take
+ * kt_probe_result()'s bracket so far; or a negative errno, the measurement over: why no
+ * connection could be opened (the last address's error: -ECONNREFUSED, -ETIMEDOUT after
+ * KT_PROBE_CONNECT_SECS, -ENETUNREACH...), -ENOTCONN when none lasted to be probed, or why
+ * waiting failed.
+ */
+int kt_probe_run(struct kt_probe *p, const sigset_t *waitmask, kt_probe_cb cb, void *userdata);
+/* What the measurement found, or, not finished, has found so far (verdict RUNNING). */
+void kt_probe_result(const struct kt_probe *p, struct kt_probe_result *ret);
+/* Close every connection and free p; NULL is nothing to do. */
+void kt_probe_free(struct kt_probe *p);
+
+/* kt_listen.c */
+/*
+ * Listen on port (1..65535; 0: one the kernel picks) on every local address, IPv6 and IPv4
+ * alike (IPv4 only where the system has no IPv6). Returns 0 and sets *ret (to free with
+ * kt_listen_free()), or a negative errno: -EADDRINUSE, -EACCES (a port below 1024 without
+ * CAP_NET_BIND_SERVICE), -ENOMEM...
+ */
+int kt_listen_open(unsigned int port, struct kt_listen **ret);
+/*
+ * Accept and hold connections: never send on them, never turn keepalive on (the far end must
+ * not refresh the path itself), read and drop what they bring, and tell cb (NULL: nobody) of
+ * the listening address first, then of each connection as it comes and as it ends. Runs until
+ * a signal interrupts the wait (-EINTR; waitmask as for kt_probe_run()) or cb asks to stop
+ * (-ECANCELED): call again to go on. Returns another negative errno when accepting or waiting
+ * fails.
+ */
+int kt_listen_run(struct kt_listen *l, const sigset_t *waitmask, kt_listen_cb cb,
+    void *userdata);
+/* Close the listening socket and every connection held, and free l; NULL is nothing to do. */
+void kt_listen_free(struct kt_listen *l);
 
 #endif

@@ -52,8 +52,8 @@ struct cli_command {
 	"  safe: time + intvl <= idle timeout - margin (a tenth of it, at least 5 s)\n"
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
-    cli_cmd_sockets, cli_cmd_persist, cli_cmd_apply, cli_cmd_metrics, cli_cmd_enable,
-    cli_cmd_exec, cli_cmd_help;
+    cli_cmd_sockets, cli_cmd_probe, cli_cmd_persist, cli_cmd_apply, cli_cmd_metrics,
+    cli_cmd_enable, cli_cmd_exec, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -110,6 +110,7 @@ int cli_getopt(int argc, char **argv, const struct option *opts);
 int cli_getopt_end(int c, int argc, char **argv);
 int cli_parse_uint(const char *opt, const char *arg, unsigned long long min,
     unsigned long long max, unsigned long long *ret);
+int cli_parse_duration(const char *opt, const char *arg, int min, int max, int *ret);
 int cli_parse_value(enum kt_key key, const char *arg, struct kt_values *v);
 void cli_value_arg(int c, const char *optarg_, const char *arg[KT_NKEYS]);
 int cli_parse_values(const char *const arg[KT_NKEYS], struct kt_values *v);
@@ -156,6 +157,8 @@ enum cli_about {
 	CLI_ABOUT_PIDFD,	/* taking a process's descriptors (pidfd_open, pidfd_getfd) */
 	CLI_ABOUT_SOCKET,	/* setting a socket option */
 	CLI_ABOUT_EXEC,		/* running a command, or the library preloaded into it */
+	CLI_ABOUT_PROBE,	/* probe: looking HOST up and connecting to it */
+	CLI_ABOUT_LISTEN,	/* probe --listen: listening on a port, and its connections */
 };
 const char *cli_strerror(int err, enum cli_about about);
 const char *cli_denial(enum kt_denial why, int yama_scope);

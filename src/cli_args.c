@@ -2,6 +2,7 @@
  * and their values judged, each kind by one parser, with messages that name the option, the
  * value and what is accepted. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -107,6 +108,31 @@ cli_parse_uint(const char *opt, const char *arg, unsigned long long min,
 		return 0;
 	cli_error("%s%s: '%s' is %s; accepted %llu..%llu", prefix(), opt, arg,
 	    r == -ERANGE ? "out of range" : "not a number (decimal digits only)", min, max);
+	return EXIT_USAGE;
+}
+
+/*
+ * Parse the value of a duration option opt ("--min") by the one rule for durations
+ * (kt_parse_duration()), min..max seconds, or say what was wrong with it and the accepted
+ * range. Returns 0 and sets *ret, or EXIT_USAGE.
+ */
+int
+cli_parse_duration(const char *opt, const char *arg, int min, int max, int *ret)
+{
+	char maxdur[KT_DURATION_LEN];
+	int secs, r = kt_parse_duration(arg, &secs);
+
+	if (r == 0 && (secs < min || secs > max))
+		r = -ERANGE;
+	if (r == 0) {
+		*ret = secs;
+		return 0;
+	}
+	if (kt_format_duration(max, maxdur, sizeof(maxdur)) < 0)
+		maxdur[0] = '\0';
+	cli_error("%s%s: '%s' is %s; accepted %d..%d seconds (up to %s), or units d h m s as in "
+		  "90, 10m, 1m30s", prefix(), opt, arg,
+	    r == -ERANGE ? "out of range" : "not a duration", min, max, maxdur);
 	return EXIT_USAGE;
 }
 
@@ -304,16 +330,11 @@ cli_idle_arg(const char *behind, const char *idle_arg, struct cli_idle *ret)
 {
 	const struct kt_profile *p;
 	char names[128];
-	int secs, r;
+	int secs;
 
 	if (idle_arg) {
-		r = kt_parse_duration(idle_arg, &secs);
-		if (r < 0 || secs < 1) {
-			cli_error("--idle-timeout: '%s' is %s; accepted 1..%d seconds, or units d h m s "
-				  "as in 350, 5m50s, 1h", idle_arg,
-			    r == -EINVAL ? "not a duration" : "out of range", 2147483647);
+		if (cli_parse_duration("--idle-timeout", idle_arg, 1, INT_MAX, &secs) != 0)
 			return EXIT_USAGE;
-		}
 		*ret = (struct cli_idle){ .idle = secs, .name = "--idle-timeout",
 			.what = "a middlebox" };
 		return EXIT_OK;

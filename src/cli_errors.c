@@ -76,6 +76,18 @@ static const struct wording {
 	{ EACCES, CLI_ABOUT_EXEC, "permission denied (not executable, or not readable to be "
 				  "checked)" },
 
+	{ ENXIO, CLI_ABOUT_PROBE, "no address found for that name" },
+	{ EAGAIN, CLI_ABOUT_PROBE, "the name could not be looked up for now (temporary failure "
+				   "in name resolution)" },
+	{ ECONNREFUSED, CLI_ABOUT_PROBE, "connection refused (nothing listens on that port, or a "
+					 "firewall refuses)" },
+	{ ETIMEDOUT, CLI_ABOUT_PROBE, "no answer to the connection within "
+				      CLI_STR(KT_PROBE_CONNECT_SECS) " s" },
+	{ ENOTCONN, CLI_ABOUT_PROBE, "no connection stayed open long enough to be probed" },
+	{ EADDRINUSE, CLI_ABOUT_LISTEN, "the port is in use" },
+	{ EACCES, CLI_ABOUT_LISTEN, "permission denied (ports below 1024 need root or "
+				    "CAP_NET_BIND_SERVICE)" },
+
 	/* Whatever the subject. */
 	{ EACCES, ANY, "permission denied" },
 	{ EPERM, ANY, "permission denied" },

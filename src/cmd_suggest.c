@@ -90,12 +90,8 @@ judge(const struct suggest_args *a, struct cli_idle *mb, int *detect, enum cli_f
 	if (!a->behind && !a->idle)
 		return cli_usage_error("suggest: give --behind PROFILE or --idle-timeout DUR");
 	*detect = 0;
-	if (a->detect && ((r = kt_parse_duration(a->detect, detect)) < 0 || *detect < 1)) {
-		cli_error("--detect-within: '%s' is %s; accepted 1..%d seconds, or units d h m s as "
-			  "in 600, 10m", a->detect, r == -EINVAL ? "not a duration" : "out of range",
-		    INT_MAX);
+	if (a->detect && cli_parse_duration("--detect-within", a->detect, 1, INT_MAX, detect) != 0)
 		return EXIT_USAGE;
-	}
 	return cli_idle_timeout(a->behind, a->idle, mb);
 }
 

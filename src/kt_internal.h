@@ -5,9 +5,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "katune.h"
+
+struct addrinfo;
+
+/*
+ * Milliseconds on the monotonic clock: what every bounded wait and every measured time counts
+ * on, as wall-clock steps do not move it.
+ */
+static inline long long
+kt_now_ms(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
 
 /*
  * isspace() of the C locale, whatever locale the program set: the kernel's and procps' notion
@@ -259,6 +277,82 @@ int kt_kernel_parse(enum kt_key key, const char *value, long hz, int *ret_val);
  */
 int kt_read_int(const char *path, int *ret_val);
 int kt_write(const char *root, enum kt_key key, int val);
+
+/* kt_target.c */
+/*
+ * Look up the addresses of t for TCP (a name through the system's resolver). Returns 0 and sets
+ * *ret (a list for freeaddrinfo()), or -ENXIO when the host has no address, -EAGAIN when the
+ * lookup failed for now, -ENOMEM, or -EIO or another errno for other failures.
+ */
+int kt_target_resolve(const struct kt_target *t, struct addrinfo **ret);
+/*
+ * Write an address as ka-tune shows it: "a.b.c.d:port" or "[v6]:port"; an IPv4-mapped IPv6
+ * address (an IPv4 peer on a dual-stack socket) as the IPv4 one. "" when it cannot be written.
+ */
+void kt_addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+
+/* kt_bracket.c, shown to its tests */
+
+/*
+ * What the connections have shown so far: a flow was kept idle lo_ms (0: none yet) and one was
+ * lost after hi_ms (-1: none yet), so the path's idle timeout T has lo_ms < T <= hi_ms.
+ */
+struct kt_bracket {
+	long long lo_ms;
+	long long hi_ms;
+	enum kt_loss loss;	/* how the flow that set hi_ms was lost */
+};
+
+int kt_spread(long long min_ms, long long max_ms, unsigned int n, long long *ret_idle,
+    unsigned int *ret_n);
+int kt_refine(long long lo_ms, long long hi_ms, unsigned int n, long long *ret_idle,
+    unsigned int *ret_n);
+void kt_bracket_init(struct kt_bracket *b);
+int kt_bracket_kept(struct kt_bracket *b, long long idle_ms);
+int kt_bracket_lost(struct kt_bracket *b, long long idle_ms, enum kt_loss loss);
+int kt_bracket_open(const struct kt_bracket *b, long long idle_ms);
+
+/* kt_conn.c: one connection of a probe, the detector. */
+
+enum kt_conn_state {
+	KT_CONN_CLOSED,		/* the slot is free */
+	KT_CONN_CONNECTING,	/* connect() in flight; due: its time limit */
+	KT_CONN_IDLE,		/* up and silent; due: when its probe is to be sent */
+	KT_CONN_PROBING,	/* its probe was triggered; due: the next look at TCP_INFO */
+	KT_CONN_KEPT,		/* the probe was answered; the kernel goes on probing; never due */
+};
+
+struct kt_conn {
+	int fd;
+	enum kt_conn_state state;
+	int round;		/* 1 or 2 */
+	long long idle_ms;	/* the idle time it tests */
+	int keepidle;		/* TCP_KEEPIDLE at connect: the kernel's own probe comes after it */
+	long long up_ms;	/* when connect() began, then when the handshake's answer came */
+	long long data_ms;	/* the far end's last data (a greeting), or up_ms */
+	long long last_ms;	/* the far end's last segment came no later than this */
+	long long trig_ms;	/* when its probe was triggered */
+	long long seen_ms;	/* the first look that found the probe out, or 0 */
+	long long due_ms;
+	long long rtt_ms;	/* a round trip, rounded up, with two deviations of margin */
+	int greeted;		/* the far end sent data right after the handshake */
+};
+
+/* What kt_conn_input() found on a connection, when it did not fail. */
+enum kt_conn_news {
+	KT_NEWS_NONE,		/* nothing */
+	KT_NEWS_DATA,		/* the far end sent data (read and dropped) */
+	KT_NEWS_FIN,		/* the far end closed it */
+};
+
+int kt_conn_open(struct kt_conn *c, const struct addrinfo *ai, int round, long long idle_ms);
+void kt_conn_close(struct kt_conn *c);
+int kt_conn_connected(struct kt_conn *c, short revents);
+int kt_conn_input(struct kt_conn *c, short revents);
+int kt_conn_greeting(struct kt_conn *c);
+int kt_conn_trigger(struct kt_conn *c);
+int kt_conn_check(struct kt_conn *c, long long *ret_idle_ms);
+int kt_conn_lost(struct kt_conn *c, int err, long long *ret_idle_ms, enum kt_loss *ret_loss);
 
 /* kt_cgroup.c: call fn(dirfd, sub, arg) for the cgroup at cgfd and each descendant, parents
  * first; sub is its path from cgfd's ("" for cgfd's own); a cgroup removed meanwhile is passed

@@ -9,16 +9,6 @@
 /* How long kt_lock_wait() sleeps between tries. */
 #define LOCK_PAUSE_MS	50
 
-/* Milliseconds on the monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /*
  * Any process that can open the file can hold a flock on it, so the wait is bounded: try at
  * once, then every LOCK_PAUSE_MS, until timeout_ms have passed.
@@ -27,7 +17,7 @@ int
 kt_lock_wait(int fd, unsigned int timeout_ms)
 {
 	const struct timespec pause = { 0, LOCK_PAUSE_MS * 1000000L };
-	long long end = now_ms() + timeout_ms;
+	long long end = kt_now_ms() + timeout_ms;
 
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -36,7 +26,7 @@ kt_lock_wait(int fd, unsigned int timeout_ms)
 			continue;
 		if (errno != EWOULDBLOCK)
 			return -errno;
-		if (now_ms() >= end)
+		if (kt_now_ms() >= end)
 			return -ETIMEDOUT;
 		(void)nanosleep(&pause, NULL);
 	}

@@ -101,9 +101,15 @@ done
 	bz|ka-tune metrics --behind aws-nat --|--help --output
 	bz|ka-tune sockets --port |
 	bz|ka-tune sockets --no-keepalive --|--help --json --port
+	bz|ka-tune probe --json --|--connections --help --max --min
+	bz|ka-tune probe 192.0.2.1:22 --min 5 --|--connections --help --json --max
+	bz|ka-tune probe --listen 7000 --|--help
+	bz|ka-tune probe --min |
+	bz|ka-tune probe --listen=|
+	bz|ka-tune p|persist probe
 	z|ka-tune show --boot --json -|--help --loader --root
 	z|ka-tune show --all-netns --|--help --json
-	z|ka-tune --netns blue |check set show sockets
+	z|ka-tune --netns blue |check probe set show sockets
 	z|ka-tune --pid 1 show --|--help --json --sysctl
 	b|ka-tune --pid |
 	z|ka-tune --pid |~SELF

@@ -9,7 +9,6 @@
 # usage: KT_PEER=tests/peer.py KT_PAUSE_GETFD=... KT_SYSFAIL=... sh tests/enable.sh ka-tune
 set -u
 
-own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null 2>&1 || { echo "FAIL: $name: jq not found (make deps)" >&2; exit 1; }

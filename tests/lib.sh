@@ -2,9 +2,10 @@
 # private network and mount namespaces (never touching the host's /proc/sys or /etc), checks the
 # host's values did not move, and gives the script run/assert helpers and a summary line.
 # usage, at the top of a script:  . "$(dirname "$0")/lib.sh"  (with the ka-tune path as $1)
-# A script that looks at every process (show --all-netns, sockets) sets own_pids=1 first: it then
-# runs in a PID namespace of its own too, with its own /proc, so that the host's processes (a
-# PID 1 that even root may not look at, on some hosts) do not decide its results.
+# Every script runs in a PID namespace of its own too, with its own /proc: nothing it starts
+# (a peer behind sh -c, a lock holder) can outlive it, as the kernel ends them all with it, and
+# the host's processes (a PID 1 that even root may not look at, on some hosts) do not decide the
+# results of the commands that look at every process (show --all-netns, sockets).
 
 [ $# -eq 1 ] || { echo "usage: sh $0 path/to/ka-tune" >&2; exit 2; }
 bin=$(realpath "$1") || exit 2
@@ -22,13 +23,12 @@ host_state() {
 }
 
 if [ "${KT_TEST_IN_NS:-}" != 1 ]; then
-	if [ "$(id -u)" -ne 0 ] || ! unshare -n -m true 2>/dev/null; then
-		echo "SKIP: $name needs root and unshare -n -m (private namespaces); not run"
+	if [ "$(id -u)" -ne 0 ] || ! unshare -n -m -p -f true 2>/dev/null; then
+		echo "SKIP: $name needs root and unshare -n -m -p (private namespaces); not run"
 		exit 0
 	fi
 	before=$(host_state)
-	# shellcheck disable=SC2086
-	KT_TEST_IN_NS=1 unshare -n -m --propagation private ${own_pids:+-p -f --mount-proc} \
+	KT_TEST_IN_NS=1 unshare -n -m -p -f --mount-proc --propagation private \
 	    sh "$script" "$bin"
 	rc=$?
 	after=$(host_state)

@@ -6,8 +6,6 @@
 # usage: KT_SOCKPEER=path/to/sockpeer sh tests/metrics.sh path/to/ka-tune
 set -u
 
-# metrics looks through every process's files: the script sees only those it starts.
-own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 command -v promtool >/dev/null 2>&1 ||

@@ -5,8 +5,6 @@
 # usage: sh tests/netns.sh path/to/ka-tune
 set -u
 
-# show --all-netns looks at every process: the script sees only those it starts.
-own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p /run/netns && mount -t tmpfs -o mode=0755 none /run/netns ||

@@ -5,8 +5,6 @@
 # usage: KT_SOCKPEER=path/to/sockpeer sh tests/sockets.sh path/to/ka-tune
 set -u
 
-# sockets looks through every process's files: the script sees only those it starts.
-own_pids=1
 . "$(dirname "$0")/lib.sh"
 
 command -v jq >/dev/null 2>&1 || { echo "FAIL: $name: jq not found (make deps)" >&2; exit 1; }
