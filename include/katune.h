@@ -920,12 +920,15 @@ int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **
  * relative to mount, as in "system.slice/nginx.service", and never anything but a directory:
  * 0 and *ret (to kt_cgroup_close()), or -ENOENT, -ENOTDIR, -EACCES, -EMEDIUMTYPE (not on
  * cgroup2), -EXDEV (on cgroup2 but not below mount), -ENAMETOOLONG, -EINVAL (empty path).
+ * kt_cgroup_rel() gives the path below mount that path names, as kt_cgroup_open() would, from
+ * the text alone (a cgroup that is gone): 0 and buf, or -EINVAL, -EXDEV, -ENAMETOOLONG.
  * kt_cgroup_procs() calls fn(pid, arg) for every process in the cgroup open at cgfd and its
  * descendants, as each cgroup.procs lists them when read, stopping at fn's first negative
  * return, which it returns: 0 and *ret_n (when not NULL) processes seen, or a negative errno.
  */
 int kt_cgroup_mount(const char *mountinfo, char *buf, size_t len);
 int kt_cgroup_open(const char *mount, const char *path, struct kt_cgroup *ret);
+int kt_cgroup_rel(const char *mount, const char *path, char *buf, size_t len);
 void kt_cgroup_close(struct kt_cgroup *cg);
 int kt_cgroup_procs(int cgfd, int (*fn)(int pid, void *arg), void *arg, size_t *ret_n);
 

@@ -214,6 +214,54 @@ kt_cgroup_open(const char *mount, const char *path, struct kt_cgroup *ret)
 	return 0;
 }
 
+/*
+ * The path below mount that path names, written as kt_cgroup_open() gives a cgroup's (no
+ * leading, trailing or doubled '/', "" for the mount's root), without looking at the file
+ * system: for a cgroup that may be gone, as disable meets one. path is absolute, or relative to
+ * mount. Returns 0 and writes buf, or -EINVAL (empty, or a "." or ".." component), -EXDEV
+ * (absolute, not below mount), -ENAMETOOLONG.
+ */
+int
+kt_cgroup_rel(const char *mount, const char *path, char *buf, size_t len)
+{
+	size_t ml = strlen(mount), n = 0;
+	const char *p = path;
+	char rel[PATH_MAX];
+
+	assert(mount && path && buf);
+	while (ml > 0 && mount[ml - 1] == '/')
+		ml--;
+	if (!*path)
+		return -EINVAL;
+	if (*path == '/') {
+		if (strncmp(path, mount, ml) != 0 || (path[ml] != '/' && path[ml] != '\0'))
+			return -EXDEV;
+		p = path + ml;
+	}
+	while (*p) {
+		size_t c;
+
+		p += strspn(p, "/");
+		c = strcspn(p, "/");
+		if (c == 0)
+			break;
+		if ((c == 1 && p[0] == '.') || (c == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		if (n + (n > 0) + c >= sizeof(rel))
+			return -ENAMETOOLONG;
+		if (n > 0)
+			rel[n++] = '/';
+		memcpy(rel + n, p, c);
+		n += c;
+		p += c;
+	}
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, rel, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* Close a cgroup kt_cgroup_open() opened; closing it twice is fine. */
 void
 kt_cgroup_close(struct kt_cgroup *cg)

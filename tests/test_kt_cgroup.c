@@ -165,6 +165,35 @@ note(int pid, void *arg)
 	return pid == s->fail_at ? -ECANCELED : 0;
 }
 
+/* A cgroup's path below the mount, from the text alone: as kt_cgroup_open() writes it. */
+static void
+test_rel(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "a.slice//b.service/", buf, sizeof(buf)),
+	    0);
+	assert_string_equal(buf, "a.slice/b.service");
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup/", "/sys/fs/cgroup/x/y", buf, sizeof(buf)),
+	    0);
+	assert_string_equal(buf, "x/y");
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "/sys/fs/cgroup", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	strcpy(buf, "keep");
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "/sys/fs/cgroupx/a", buf, sizeof(buf)),
+	    -EXDEV);
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "/tmp", buf, sizeof(buf)), -EXDEV);
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "a/../b", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "./a", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(kt_cgroup_rel("/sys/fs/cgroup", "", buf, sizeof(buf)), -EINVAL);
+	assert_string_equal(buf, "keep");
+	assert_int_equal(kt_cgroup_rel("/m", "0123456789/0123456789/0123456789", buf, sizeof(buf)),
+	    -ENAMETOOLONG);
+	assert_int_equal(kt_cgroup_rel("/m", "0123456789/0123456789/012345678", buf, sizeof(buf)),
+	    0);
+}
+
 /* A tree laid out like a cgroup's: each directory's cgroup.procs is read, depth first. */
 static void
 test_procs_tree(void **state)
@@ -255,6 +284,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mount_whole_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mount_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test(test_rel),
 		cmocka_unit_test_setup_teardown(test_procs_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test(test_procs_real),
