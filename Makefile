@@ -123,8 +123,8 @@ $(BUILD)/%.o: %.c $(FLAGS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys
-# and idlepeer need none of them.
+# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys,
+# idlepeer and foreignprog need none of them.
 $(TESTS): $(TMPTREE)
 
 $(BUILD)/tests/%: tests/%.c $(LIBKT) $(FLAGS)
@@ -144,7 +144,7 @@ check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
 check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUILD)/tests/idlepeer \
-		$(PAUSE_GETFD) $(BUILD)/tests/sysfail
+		$(PAUSE_GETFD) $(BUILD)/tests/sysfail $(BUILD)/tests/foreignprog
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
@@ -160,6 +160,7 @@ check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enos
 		sh tests/exec.sh ./$(BIN)
 	$(Q)KT_IDLEPEER=$(BUILD)/tests/idlepeer sh tests/probe.sh ./$(BIN)
 	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_FOREIGN=$(BUILD)/tests/foreignprog sh tests/cgroup.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -175,7 +176,7 @@ check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
 		build/clang/ka-tune build/clang/ka-tune-preload.so $(TEST_SRCS:%.c=build/clang/%) \
 		build/clang/tests/sockpeer build/clang/tests/enosys build/clang/tests/pause_getfd.so \
-		build/clang/tests/sysfail build/clang/tests/idlepeer
+		build/clang/tests/sysfail build/clang/tests/idlepeer build/clang/tests/foreignprog
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.
