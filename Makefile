@@ -86,7 +86,7 @@ DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
-	clean deps bench bench-sockets bench-enable bench-exec bench-helpers lint
+	clean deps bench bench-sockets bench-enable bench-exec bench-cgroup bench-helpers lint
 .PHONY: deb deb-deps
 
 all: $(BIN) $(PRELOAD) $(UNIT)
@@ -196,6 +196,7 @@ bench: $(BIN) $(BUILD)/tests/sockpeer bench-helpers
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 	sh bench/enable.sh ./$(BIN) $(BUILD)
 	sh bench/exec.sh ./$(BIN) $(BUILD)
+	sh bench/cgroup.sh ./$(BIN) $(BUILD)
 
 # enable --pid on 10,000 connections against sockets; exec's library on connect+accept.
 bench-enable: $(BIN) bench-helpers
@@ -203,6 +204,10 @@ bench-enable: $(BIN) bench-helpers
 
 bench-exec: $(BIN) $(PRELOAD) bench-helpers
 	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+# enable --cgroup's program on connect+accept, against a cgroup without it.
+bench-cgroup: $(BIN) bench-helpers
+	sh bench/cgroup.sh ./$(BIN) $(BUILD)
 
 bench-helpers: $(PRELOAD) $(BUILD)/bench/fdholder $(BUILD)/bench/connrate $(BUILD)/bench/vgpidfd.so
 
