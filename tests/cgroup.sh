@@ -52,14 +52,6 @@ chmod 755 "$base" && mkdir "$mount/$in" "$mount/$in/child" "$mount/$sib" || exit
 bpffs=/sys/fs/bpf
 fpin=$bpffs/kt-foreign		# the foreign program's pin, beside ka-tune's directory
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 # Everything this run attached and pinned goes, then its cgroups (the outer shell tries again).
 cleanup() {
 	stop_peers
@@ -92,25 +84,11 @@ start() {
 		wrap="$wrap $1"
 		shift
 	done
-	shift
-	rm -f "$c.in" "$c.out"
-	mkfifo -m 600 "$c.in" "$c.out" || { fail "cannot make $c's FIFOs"; return; }
-	mode=$1
-	shift
-	$wrap "$python" "$peer" "$mode" "$c" "$@" >"$c.log" 2>&1 &
-	peers="$peers $!"
-	await "ready *" "$c.out" "$c.reply" || fail "peer $* did not get ready: $(cat "$c.log")"
-	pid=$(awk '{ print $2 }' "$c.reply")
-	ports=$(cut -d' ' -f3- "$c.reply")
+	mode=$2
+	shift 2
+	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
 }
 
-# ask CTL LINE [PATTERN]: send the peer a command, wait for its answer, then in $reply.
-ask() {
-	timeout "$handshake_secs" sh -c 'echo "$1" >"$2"' sh "$2" "$1.in" ||
-	    fail "peer $1: cannot send '$2'"
-	await "${3:-*}" "$1.out" "$1.reply" || fail "peer $1: no answer to '$2': $(cat "$1.log")"
-	reply=$(tail -n 1 "$1.reply")
-}
 
 # ka_of CTL: the peer's own view of its TCP sockets, a word each, LPORT:RPORT:KEEPALIVE:IDLE.
 ka_of() { ask "$1" ka; }

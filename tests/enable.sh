@@ -25,14 +25,6 @@ python=/usr/bin/python3
 [ -x "$python" ] || python=$(command -v python3)
 ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 cleanup_cgroup=:
 trap 'stop_peers; eval "$cleanup_cgroup"; rm -rf "$tmp"' EXIT
 
@@ -49,23 +41,9 @@ start() {
 	done
 	mode=$2
 	shift 2
-	rm -f "$c.in" "$c.out"
-	mkfifo -m 666 "$c.in" "$c.out" || { fail "cannot make $c's FIFOs"; return; }
-	$wrap "$python" "$peer" "$mode" "$c" "$@" >"$c.log" 2>&1 &
-	peers="$peers $!"
-	await "ready *" "$c.out" "$c.reply" || fail "peer $* did not get ready: $(cat "$c.log")"
-	pid=$(awk '{ print $2 }' "$c.reply")
-	ports=$(cut -d' ' -f3- "$c.reply")
+	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
 }
 
-# ask CTL LINE [PATTERN]: send the peer a command, wait for its answer (matching PATTERN,
-# default anything), which is then in $reply.
-ask() {
-	timeout "$handshake_secs" sh -c 'echo "$1" >"$2"' sh "$2" "$1.in" ||
-	    fail "peer $1: cannot send '$2'"
-	await "${3:-*}" "$1.out" "$1.reply" || fail "peer $1: no answer to '$2': $(cat "$1.log")"
-	reply=$(tail -n 1 "$1.reply")
-}
 
 # undisturbed CTL: the peer's exchange goes on, with every byte as sent, and no error.
 undisturbed() {
