@@ -84,6 +84,7 @@ void cli_json_string(const char *s);
 const char *cli_set_line(const struct kt_values *v, char *buf, size_t len);
 void cli_json_bytes(const char *s, size_t len);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_dry_run_done(const char *what);
 int cli_finish(int status);
 
 /* cli_sock.c: how connections are written (sockets, enable). */

@@ -82,10 +82,8 @@ run_disable(int argc, char **argv)
 	} else {
 		disable_text(&cg, &res, &unit, dry_run);
 	}
-	if (dry_run) {
-		fflush(stdout);		/* the plan first where both go to one file */
-		fputs("dry run: nothing changed\n", stderr);
-	}
+	if (dry_run)
+		cli_dry_run_done("nothing changed");
 	kt_cgroup_close(&cg);
 	return EXIT_OK;
 }

@@ -185,16 +185,6 @@ report_problems(const struct kt_enable_report *r, const char *proc)
 	return r->count[KT_ENABLE_FAILED] || r->stopped ? EXIT_FAIL : EXIT_OK;
 }
 
-/* A dry run's last word, on stderr after the plan. */
-static void
-dry_run_note(int dry_run)
-{
-	if (dry_run) {
-		fflush(stdout);		/* the plan first where both go to one file */
-		fputs("dry run: nothing changed\n", stderr);
-	}
-}
-
 /* Explain why the process's sockets were not taken: their cgroup v1 tags would change. what
  * names it in messages ("--pid 812"). */
 static void
@@ -279,7 +269,8 @@ enable_pid(const char *arg, unsigned long long id, const struct enable_req *req)
 	else
 		print_text(r, proc, o->dry_run);
 	ret = report_problems(r, proc);
-	dry_run_note(o->dry_run);
+	if (o->dry_run)
+		cli_dry_run_done("nothing changed");
 	kt_enable_free(r);
 	return ret;
 }
@@ -488,7 +479,8 @@ enable_cgroup(const char *arg, unsigned long long id, const struct enable_req *r
 		cgroup_json(&cg, &res, req, &ex, &unit);
 	else
 		cgroup_text(&cg, &res, req, &ex, &unit);
-	dry_run_note(req->o.dry_run);
+	if (req->o.dry_run)
+		cli_dry_run_done("nothing changed");
 	existing_free(&ex);
 	kt_cgroup_close(&cg);
 	return ret;

@@ -73,23 +73,6 @@ trap cleanup EXIT
 printf '%s\n' '#!/bin/sh' 'echo $$ >"$1/cgroup.procs" || exit 1' 'shift' 'exec "$@"' \
     >"$tmp/bin/incg" && chmod 755 "$tmp/bin/incg" || exit 1
 
-# start CTL [WRAPPER...] -- MODE PEER-ARGS...: run peer.py in the background (under WRAPPER,
-# which execs it) with fresh control FIFOs CTL.in and CTL.out, and wait for its "ready". Sets
-# $pid and $ports (its listening ports).
-start() {
-	c=$1
-	shift
-	wrap=
-	while [ "$1" != -- ]; do
-		wrap="$wrap $1"
-		shift
-	done
-	mode=$2
-	shift 2
-	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
-}
-
-
 # ka_of CTL: the peer's own view of its TCP sockets, a word each, LPORT:RPORT:KEEPALIVE:IDLE.
 ka_of() { ask "$1" ka; }
 # conns_are WANT CTL: every connection (not a listener) of the peer has keepalive and idle time

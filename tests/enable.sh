@@ -28,23 +28,6 @@ ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 cleanup_cgroup=:
 trap 'stop_peers; eval "$cleanup_cgroup"; rm -rf "$tmp"' EXIT
 
-# start CTL [WRAPPER...] -- MODE PEER-ARGS...: run peer.py in the background (under WRAPPER,
-# which execs it) with the control FIFOs CTL.in and CTL.out, fresh ones, and wait for its
-# "ready". Sets $pid and $ports (its listening ports).
-start() {
-	c=$1
-	shift
-	wrap=
-	while [ "$1" != -- ]; do
-		wrap="$wrap $1"
-		shift
-	done
-	mode=$2
-	shift 2
-	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
-}
-
-
 # undisturbed CTL: the peer's exchange goes on, with every byte as sent, and no error.
 undisturbed() {
 	ask "$1" "grown 65536" grown
@@ -229,7 +212,6 @@ err_is "dry run: nothing changed"
 still 0 "$tmp/s" "$sport"
 run 0 sockets --port "$sport" --json
 jq_true '.summary.connections == 2 and .summary.keepalive_on == 0'
-
 
 ts "--json is one object with the documented fields"
 start "$tmp/s" -- server 0

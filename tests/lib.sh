@@ -164,6 +164,21 @@ spawn() {
 	ports=$(cut -d' ' -f3- "$c.reply")
 }
 
+# start CTL [WRAPPER...] -- MODE PEER-ARGS...: spawn tests/peer.py ($peer, run by $python, both
+# set by the script) under WRAPPER, which execs it.
+start() {
+	c=$1
+	shift
+	wrap=
+	while [ "$1" != -- ]; do
+		wrap="$wrap $1"
+		shift
+	done
+	mode=$2
+	shift 2
+	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
+}
+
 # ask CTL LINE [PATTERN]: send the peer a command, and wait for its answer (matching PATTERN,
 # default anything), which is then in $reply.
 ask() {
