@@ -686,10 +686,10 @@ const struct cli_command cli_cmd_enable = {
 	    "  --port N      only the sockets whose local or remote port is N\n"
 	    "  --cgroup PATH a cgroup v2 directory, absolute or below the cgroup2 mount\n"
 	    "                (system.slice/nginx.service): every TCP connection its processes\n"
-	    "                and its descendants' establish from now on gets keepalive, from a\n"
+	    "                and their descendants' make from now on gets keepalive, from a\n"
 	    "                BPF program pinned in " KT_BPF_DIR "; their sockets now too\n"
-	    "  --persist     with --cgroup, a systemd service's or slice's: also write drop-ins\n"
-	    "                in " KT_UNIT_DIR " that enable it again at each start\n"
+	    "  --persist     with --cgroup (a systemd service's or slice's): also write\n"
+	    "                drop-ins in " KT_UNIT_DIR " enabling it at each start\n"
 	    "  --list        each cgroup enabled: its values, connections enabled and failed\n"
 	    CLI_VALUES_HELP
 	    "  values given become each socket's own; without, the sysctls apply to it\n"
