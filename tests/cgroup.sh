@@ -186,8 +186,8 @@ programs_are "$in" "ka_tune kt_foreign "
 [ "$(stat -c %a $bpffs/ka-tune)" = 700 ] || fail "$bpffs/ka-tune is not mode 0700"
 
 ts "new connections in the cgroup, active and passive, IPv4 and IPv6, get keepalive"
+t0=$(uptime_ms)
 start "$tmp/s" "$tmp/bin/incg" "$mount/$in" -- server 0
-server=$pid
 sport=$ports
 start "$tmp/c" -- client "127.0.0.1:$sport" "[::1]:$sport"
 accepted "$tmp/s" 2
@@ -200,17 +200,39 @@ accepted "$tmp/os" 2
 conns_are "1:600" "$tmp/ic"
 conns_are "0:7200" "$tmp/os"
 # ka-tune sockets sees the timers: quiet connections, so that no retransmit timer hides them.
-ask "$tmp/ic" pause ok
-ask "$tmp/ic" settled settled
+for c in c ic; do
+	ask "$tmp/$c" pause ok
+	ask "$tmp/$c" settled settled
+done
+ask "$tmp/s" settled settled
 ask "$tmp/os" settled settled
 ask "$tmp/ic" ka
+icports=$(echo "$reply" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')
+ask "$tmp/c" ka
 cports=$(echo "$reply" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')
 run 0 sockets --json
-for p in $cports; do
-	jq_true '[.connections[] | select(.local_port == '"$p"')] | length == 1 and
-	    (.[0] | .keepalive == "on" and .next_probe_ms <= 600000 and .next_probe_ms > 0)'
+late=$(($(uptime_ms) - t0))
+# due SELECT: the one connection jq's SELECT finds has keepalive on, its first probe due 600 s
+# after it was established: within 600000 ms, and less by at most the time since t0.
+due() {
+	got=$(jq -r "[.connections[] | select($1)] | if length == 1 then .[0] |
+	    \"\\(.keepalive) \\(.next_probe_ms)\" else \"\\(length) connections\" end" "$out")
+	ms=${got#on }
+	case $got in
+	"on "[0-9]*) [ "$ms" -le 600000 ] && [ "$ms" -ge $((600000 - late - 50)) ] ||
+	    fail "$1: next probe in $ms ms, expected 600000 less up to $late" ;;
+	*) fail "$1: '$got', not one connection with keepalive on" ;;
+	esac
+}
+for p in $icports; do
+	due ".local_port == $p"			# active, in the cgroup
 	jq_true '[.connections[] | select(.remote_port == '"$p"')] | length == 1 and
-	    .[0].keepalive == "off"'
+	    .[0].keepalive == "off"'		# its peer, outside
+done
+for p in $cports; do
+	due ".remote_port == $p"		# passive, in the cgroup
+	jq_true '[.connections[] | select(.local_port == '"$p"')] | length == 1 and
+	    .[0].keepalive == "off"'		# its peer, outside
 done
 
 ts "a process outside the cgroup is untouched"
