@@ -9,6 +9,7 @@ LIBDIR     ?= $(PREFIX)/lib
 MANDIR     ?= $(PREFIX)/share/man
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 
 # Where objects go, and the binary; the sanitizer build uses its own.
@@ -29,9 +30,10 @@ BSD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbsd-overlay)
 # libbsd is linked statically: its shared object alone costs more loader work than ka-tune show.
 BSD_LIBS   := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs libbsd) -Wl,-Bdynamic
 CMOCKA     := $(shell $(PKG_CONFIG) --cflags --libs cmocka)
+# KT_BINDIR: where ka-tune is installed, which the systemd drop-ins of enable --persist run.
 ALL_CPPFLAGS := -D_GNU_SOURCE -DKT_VERSION='"$(VERSION)"' -Iinclude $(BSD_CFLAGS) $(CPPFLAGS) \
                 -DKT_PRELOAD_PATH='"$(LIBDIR)/ka-tune/ka-tune-preload.so"' \
-                -DKT_PRELOAD_BUILD='"$(PRELOAD_REL)"'
+                -DKT_PRELOAD_BUILD='"$(PRELOAD_REL)"' -DKT_BINDIR='"$(BINDIR)"'
 ALL_CFLAGS := -std=c11 $(WARNINGS) $(WERROR) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 
 LIB_SRCS   := $(wildcard src/kt_*.c)
@@ -57,6 +59,8 @@ PIC_LDFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(LDFLAGS)) -sh
                -Wl,--gc-sections -Wl,-z,defs -Wl,-z,relro -Wl,-z,now
 # make check installs here (DESTDIR, PREFIX=/usr) to test the completions where they land.
 STAGE      := $(BUILD)/stage
+# The systemd unit, with the path ka-tune is installed at.
+UNIT       := $(BUILD)/systemd/ka-tune-slice@.service
 
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -75,16 +79,17 @@ else
 Q := @
 endif
 
+# bpftool is for the tests only: they count the programs on a cgroup with it.
 DEBIAN_PKGS := build-essential pkg-config libbsd-dev libcmocka-dev mandoc clang \
                valgrind strace procps util-linux iproute2 nftables systemd jq python3 \
-               zsh bash-completion ansible-core
+               zsh bash-completion ansible-core bpftool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all check check-all check-unit check-cli check-asan check-clang check-stress install uninstall \
-	clean deps bench bench-sockets bench-enable bench-exec bench-helpers lint
+	clean deps bench bench-sockets bench-enable bench-exec bench-cgroup bench-helpers lint
 .PHONY: deb deb-deps
 
-all: $(BIN) $(PRELOAD)
+all: $(BIN) $(PRELOAD) $(UNIT)
 
 $(BIN): $(CLI_OBJS) $(LIBKT)
 	@echo "  LD      $@"
@@ -93,6 +98,11 @@ $(BIN): $(CLI_OBJS) $(LIBKT)
 $(LIBKT): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/systemd/%: systemd/%.in $(FLAGS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
 $(PRELOAD): $(PRELOAD_OBJS)
 	@echo "  LD      $@"
@@ -113,8 +123,8 @@ $(BUILD)/%.o: %.c $(FLAGS)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys
-# and idlepeer need none of them.
+# The unit tests share the temp-tree helpers of tests/tmptree.c; the helpers sockpeer, enosys,
+# idlepeer and foreignprog need none of them.
 $(TESTS): $(TMPTREE)
 
 $(BUILD)/tests/%: tests/%.c $(LIBKT) $(FLAGS)
@@ -133,8 +143,8 @@ check-all: check-unit check-cli check-asan check-clang lint
 check-unit: $(TESTS)
 	$(Q)fail=0; for t in $(TESTS); do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-check-cli: $(BIN) $(PRELOAD) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUILD)/tests/idlepeer $(PAUSE_GETFD) \
-		$(BUILD)/tests/sysfail
+check-cli: $(BIN) $(PRELOAD) $(UNIT) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUILD)/tests/idlepeer \
+		$(PAUSE_GETFD) $(BUILD)/tests/sysfail $(BUILD)/tests/foreignprog
 	$(Q)sh tests/cli.sh ./$(BIN)
 	$(Q)sh tests/persist.sh ./$(BIN)
 	$(Q)sh tests/netns.sh ./$(BIN)
@@ -149,6 +159,8 @@ check-cli: $(BIN) $(PRELOAD) $(BUILD)/tests/sockpeer $(BUILD)/tests/enosys $(BUI
 	$(Q)KT_PEER=tests/peer.py KT_PRELOAD=$(PRELOAD) KT_SYSFAIL=$(BUILD)/tests/sysfail \
 		sh tests/exec.sh ./$(BIN)
 	$(Q)KT_IDLEPEER=$(BUILD)/tests/idlepeer sh tests/probe.sh ./$(BIN)
+	$(Q)KT_UNIT=$(UNIT) sh tests/units.sh ./$(BIN)
+	$(Q)KT_PEER=tests/peer.py KT_FOREIGN=$(BUILD)/tests/foreignprog sh tests/cgroup.sh ./$(BIN)
 	$(Q)rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
 	$(Q)sh tests/completion.sh ./$(BIN) $(STAGE)/usr
 	$(Q)$(MAKE) -s uninstall DESTDIR=$(STAGE) PREFIX=/usr >/dev/null
@@ -164,7 +176,7 @@ check-clang:
 	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang BIN=build/clang/ka-tune \
 		build/clang/ka-tune build/clang/ka-tune-preload.so $(TEST_SRCS:%.c=build/clang/%) \
 		build/clang/tests/sockpeer build/clang/tests/enosys build/clang/tests/pause_getfd.so \
-		build/clang/tests/sysfail build/clang/tests/idlepeer
+		build/clang/tests/sysfail build/clang/tests/idlepeer build/clang/tests/foreignprog
 
 # make check STRESS_RUNS times (default 5) while busy loops keep every CPU busy: the suite must
 # not fail by chance. Not part of check: it takes minutes and loads the whole machine.
@@ -187,6 +199,7 @@ bench: $(BIN) $(BUILD)/tests/sockpeer bench-helpers
 	sh bench/sockets.sh ./$(BIN) $(BUILD)/tests/sockpeer
 	sh bench/enable.sh ./$(BIN) $(BUILD)
 	sh bench/exec.sh ./$(BIN) $(BUILD)
+	sh bench/cgroup.sh ./$(BIN) $(BUILD)
 
 # enable --pid on 10,000 connections against sockets; exec's library on connect+accept.
 bench-enable: $(BIN) bench-helpers
@@ -194,6 +207,10 @@ bench-enable: $(BIN) bench-helpers
 
 bench-exec: $(BIN) $(PRELOAD) bench-helpers
 	sh bench/exec.sh ./$(BIN) $(BUILD)
+
+# enable --cgroup's program on connect+accept, against a cgroup without it.
+bench-cgroup: $(BIN) bench-helpers
+	sh bench/cgroup.sh ./$(BIN) $(BUILD)
 
 bench-helpers: $(PRELOAD) $(BUILD)/bench/fdholder $(BUILD)/bench/connrate $(BUILD)/bench/vgpidfd.so
 
@@ -213,11 +230,12 @@ bench-sockets: $(BIN) $(BUILD)/tests/sockpeer
 
 # The preload library is a plugin of ka-tune's, loaded by its full path: a directory of its
 # own under LIBDIR, mode 0644 as shared objects are.
-install: $(BIN) $(PRELOAD)
+install: $(BIN) $(PRELOAD) $(UNIT)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/ka-tune
 	install -m 0644 $(PRELOAD) $(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so
+	install -m 0644 $(UNIT) $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 man/ka-tune.8 $(DESTDIR)$(MANDIR)/man8/ka-tune.8
 	install -m 0644 completion/ka-tune.bash $(DESTDIR)$(COMPDIR)/ka-tune
 	install -m 0644 completion/ka-tune.zsh $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune
@@ -225,7 +243,8 @@ install: $(BIN) $(PRELOAD)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ka-tune $(DESTDIR)$(MANDIR)/man8/ka-tune.8 \
 		$(DESTDIR)$(COMPDIR)/ka-tune $(DESTDIR)$(ZSHCOMPDIR)/_ka-tune \
-		$(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so
+		$(DESTDIR)$(LIBDIR)/ka-tune/ka-tune-preload.so \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/ka-tune-slice@.service
 	-rmdir $(DESTDIR)$(LIBDIR)/ka-tune 2>/dev/null
 
 # The Debian package (debian/), built as a build daemon would: dpkg-buildpackage -b on a copy of

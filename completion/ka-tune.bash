@@ -49,12 +49,13 @@ _ka_tune_exec()
 # Complete ka-tune's command line: global options and the command first, then that command's
 # options. --file and --output take a file and --root a directory; --time, --intvl, --probes,
 # --netns and --pid get no completion for their value: any DUR, N, name or pid goes; nor do
-# --port, probe's HOST:PORT and its options' values.
+# --port, probe's HOST:PORT and its options' values, nor --cgroup's PATH (relative to the
+# cgroup2 mount, not to the current directory).
 _ka_tune()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local opt cmd="" cmdi=0 opts given=" " left="" word i IFS=$' \t\n'
-	local cmds="show set check suggest sockets probe persist apply metrics enable exec help"
+	local cmds="show set check suggest sockets probe persist apply metrics enable disable exec help"
 
 	COMPREPLY=()
 
@@ -82,7 +83,7 @@ _ka_tune()
 	--loader) _ka_tune_offer "systemd procps" "$cur"; return 0 ;;
 	--behind) _ka_tune_offer "aws-nat azure-lb gcp-nat aliyun-nat conntrack" "$cur"; return 0 ;;
 	--time | --intvl | --probes | --netns | --pid | --idle-timeout | --detect-within | --port | \
-	--min | --max | --connections | --listen)
+	--min | --max | --connections | --listen | --cgroup)
 		return 0 ;;
 	esac
 	[[ $prev == = || ${COMP_WORDS[COMP_CWORD]} == = ]] && return 0	# --json=, say
@@ -119,7 +120,11 @@ _ka_tune()
 	persist) opts="--time --intvl --probes --file --root --dry-run --remove --json --help" ;;
 	apply) opts="--loader --dry-run --json --help" ;;
 	metrics) opts="--behind --output --help" ;;
-	enable) opts="--pid --port --time --intvl --probes --dry-run --json --help" ;;
+	enable)
+		opts="--pid --cgroup --list --port --time --intvl --probes --persist --dry-run --json"
+		opts+=" --help"
+		;;
+	disable) opts="--cgroup --dry-run --json --help" ;;
 	help)			# help COMMAND: one command's name, once
 		((COMP_CWORD == cmdi + 1)) && _ka_tune_offer "$cmds" "$cur"
 		return 0
@@ -129,7 +134,8 @@ _ka_tune()
 
 	# Leave out the options already given, and those they exclude: --json and --sysctl,
 	# --all-netns and --sysctl, --file and --root, --remove and the values, probe's --listen
-	# and the rest (HOST:PORT too).
+	# and the rest (HOST:PORT too), enable's targets (--pid, --cgroup, --list) and what only
+	# another target takes.
 	for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		case $word in
@@ -149,6 +155,12 @@ _ka_tune()
 		--*) given+="$word " ;;
 		=) ;;
 		*) [[ $cmd == probe ]] && given+="--listen " ;;	# HOST:PORT, or a value
+		esac
+		[[ $cmd == enable ]] && case $word in
+		--pid | --port) given+="--cgroup --list --persist " ;;
+		--cgroup | --persist) given+="--pid --list --port " ;;
+		--list) given+="--pid --cgroup --port --time --intvl --probes --persist --dry-run " ;;
+		--time | --intvl | --probes | --dry-run) given+="--list " ;;
 		esac
 	done
 	for word in $opts; do

@@ -20,7 +20,8 @@ _ka-tune_commands()
 		'persist:write the values to a sysctl.d file for the next boot'
 		'apply:set the running values to the boot values, as the loader would'
 		'metrics:the values, drift and connections for Prometheus (node_exporter)'
-		'enable:turn keepalive on in a running process'\''s TCP sockets'
+		'enable:turn keepalive on in a process'\''s TCP sockets, or a cgroup'\''s'
+		'disable:stop enabling keepalive for a cgroup'\''s new connections'
 		'exec:run a command whose TCP sockets all have keepalive on'
 		'help:print the help, or a command'\''s'
 	)
@@ -77,7 +78,8 @@ _ka-tune()
 	local -a args=('(- : *)--help[print this command'\''s usage and options]')
 	local -a after=(-A '-*')	# no option after a word that is not one
 
-	_arguments -C -S \
+	# -A: the global options end at the command, so that enable --pid is enable's own.
+	_arguments -C -S -A '-*' \
 		'(- : *)--help[print the usage and a line on each command]' \
 		'(- : *)--version[print the version]' \
 		"(--pid $hv)--netns=[act in another network namespace]:namespace:_ka-tune_netns" \
@@ -168,12 +170,23 @@ _ka-tune()
 		args+=("$behind" '--output=[replace this *.prom file whole]:file:_files')
 		;;
 	enable)
+		# One target: --pid, --cgroup or --list; each takes only its own options.
 		args+=(
-			'--pid=[the process whose TCP sockets to turn keepalive on in]:process:_pids'
-			'--port=[only the sockets whose local or remote port is N]:port: '
-			"$time" "$intvl" "$probes"
+			'(--cgroup --list --persist)--pid=[the process whose TCP sockets to turn keepalive on in]:process:_pids'
+			'(--pid --list --port)--cgroup=[a cgroup v2 directory: keepalive for every connection made in it]:cgroup path: '
+			'(--pid --cgroup --port --time --intvl --probes --persist --dry-run)--list[each cgroup enabled, its values and counters]'
+			'(--cgroup --list --persist)--port=[only the sockets whose local or remote port is N]:port: '
+			"(--list)$time" "(--list)$intvl" "(--list)$probes"
+			'(--pid --list --port)--persist[with --cgroup: drop-ins that enable it at each start of its unit]'
+			'(--list)--dry-run[say what would change, change nothing]'
+			'--json[one JSON object: the result]'
+		)
+		;;
+	disable)
+		args+=(
+			'--cgroup=[the cgroup enable --cgroup was given]:cgroup path: '
 			'--dry-run[say what would change, change nothing]'
-			'--json[one JSON object: each socket before and after, and the counts]'
+			'--json[one JSON object: the result]'
 		)
 		;;
 	exec)

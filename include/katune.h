@@ -1,7 +1,8 @@
 /* katune.h: the ka-tune library's whole public API: the three TCP keepalive keys, how their
  * values are judged, how they are read from and written to the kernel and to sysctl.d files,
  * what applies at boot, network namespaces, idle-timeout advice, the TCP connections of a
- * namespace, and how long a network path keeps an idle TCP flow (probe).
+ * namespace, how long a network path keeps an idle TCP flow (probe), and keepalive for every
+ * connection of a cgroup, by a BPF program.
  *
  * The contract of every function here: it never prints and never exits; it returns 0 (or a
  * count, where it says so) or a negative errno; its out-parameters (ret_*) are written only on
@@ -25,8 +26,20 @@
 #define KT_PID_MAX	4194304
 /* Largest sysctl.d file read: far beyond any real one, small enough to hold in memory. */
 #define KT_CONF_MAX	(1024 * 1024)
-/* Longest wait for the lock on the sysctl.d directory, in seconds. */
+/* Longest wait for the lock on the sysctl.d directory, or on KT_BPF_DIR, in seconds. */
 #define KT_LOCK_TIMEOUT	10
+/* The mount table, where the cgroup2 mount is found. */
+#define KT_MOUNTINFO	"/proc/self/mountinfo"
+/* The BPF file system, and ka-tune's directory in it, where its links to cgroups are pinned. */
+#define KT_BPF_FS	"/sys/fs/bpf"
+#define KT_BPF_DIR	KT_BPF_FS "/ka-tune"
+/* Where enable --persist writes its systemd drop-ins, and their name. */
+#define KT_UNIT_DIR	"/etc/systemd/system"
+#define KT_DROPIN_NAME	"50-ka-tune.conf"
+/* The template unit that enables a slice each time it starts: ka-tune-slice@<slice>.service. */
+#define KT_SLICE_TEMPLATE	"ka-tune-slice@"
+/* Room for a unit name, NUL included (systemd's UNIT_NAME_MAX). */
+#define KT_UNIT_NAME_LEN	256
 
 /* The keys, in the order tools show them. */
 enum kt_key {
@@ -302,6 +315,95 @@ struct kt_sock_group {
 	size_t on, off, unknown;	/* how many of them have keepalive on, off, unknown */
 };
 
+/* A cgroup v2 directory, from kt_cgroup_open(). */
+struct kt_cgroup {
+	int fd;				/* the directory, open for reading */
+	unsigned long long id;		/* the kernel's id of the cgroup, never reused while it runs */
+	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for the mount's root */
+};
+
+/* What kt_bpf_enable() or kt_bpf_disable() did, or would do with KT_BPF_DRY_RUN. */
+enum kt_bpf_change {
+	KT_BPF_UNCHANGED,	/* the same policy was in force; or, to disable, none of ka-tune's */
+	KT_BPF_ATTACHED,	/* a program was loaded, attached and its link pinned */
+	KT_BPF_UPDATED,		/* the program in force was given the new policy, in place */
+	KT_BPF_DETACHED,	/* ka-tune's program was detached and its pin removed */
+};
+
+#define KT_BPF_DRY_RUN	0x1	/* change nothing; a new program still meets the verifier */
+
+struct kt_bpf_result {
+	enum kt_bpf_change change;
+	struct kt_values before;	/* UPDATED, UNCHANGED, DETACHED: the policy that was in force */
+	unsigned int pruned;		/* pins of removed cgroups at the same path that went */
+};
+
+/* Room for the reason the verifier gives for refusing a program, in one line. */
+#define KT_BPF_REASON_LEN	256
+
+/* More about a failure of kt_bpf_enable(). */
+struct kt_bpf_fail {
+	char reason[KT_BPF_REASON_LEN];	/* -ENOEXEC: why the verifier refused the program */
+	int above;			/* -EALREADY: ka-tune's program is on an ancestor (1), or on
+					 * a descendant (0) */
+	int outside;			/* -EALREADY, above: on one above the cgroup2 mount */
+	char other[PATH_MAX];		/* -EALREADY: that cgroup, below the mount ("" its root) */
+};
+
+/* One of ka-tune's links, from kt_bpf_list(). */
+struct kt_bpf_entry {
+	char rel[PATH_MAX];		/* the cgroup it was made for, below the cgroup2 mount */
+	unsigned long long cgid;	/* that cgroup's id */
+	int gone;			/* it attaches nothing any more: the cgroup was removed */
+	struct kt_values policy;	/* the values it sets (mask: those given) */
+	unsigned long long enabled;	/* connections given keepalive so far */
+	unsigned long long failed;	/* connections where the kernel refused an option */
+	unsigned int prog_id, link_id;	/* the kernel's ids of its program and link (bpftool) */
+};
+
+/* The kinds of systemd unit whose cgroup enable --persist makes lasting. */
+enum kt_unit_kind {
+	KT_UNIT_SERVICE,	/* a drop-in runs ka-tune before each start (ExecStartPre=) */
+	KT_UNIT_SLICE,		/* a drop-in wants ka-tune-slice@<slice>.service, whose own says
+				 * what it runs (ExecStart=) */
+};
+
+/* What kt_unit_enable() and kt_unit_disable() are to do. */
+struct kt_unit_req {
+	const char *bpf_dir;		/* KT_BPF_DIR */
+	const char *unit_dir;		/* KT_UNIT_DIR, or a tree laid out like it */
+	const char *bin;		/* enable: the ka-tune the drop-ins run, an absolute path */
+	const struct kt_cgroup *cg;	/* the cgroup; disable: NULL when it is gone */
+	const char *rel;		/* disable: its path below the cgroup2 mount */
+	struct kt_values want;		/* enable: the values */
+	unsigned int flags;		/* KT_BPF_DRY_RUN */
+};
+
+/* What became of the drop-ins of a unit. */
+struct kt_unit_result {
+	char unit[KT_UNIT_NAME_LEN];	/* the unit, as its cgroup names it */
+	enum kt_unit_kind kind;
+	size_t n;			/* how many drop-ins it has: 0 (disable: no unit), 1, 2 */
+	struct {
+		char path[PATH_MAX];
+		enum kt_persist_outcome outcome;	/* written (CHANGED), REMOVED, UNCHANGED */
+		int existed;				/* it was there before */
+	} files[2];
+};
+
+/* Where kt_unit_enable() or kt_unit_disable() failed. */
+enum kt_unit_stage {
+	KT_UNIT_STAGE_BPF,	/* the kernel: fail.bpf says more (enable) */
+	KT_UNIT_STAGE_FILE,	/* a drop-in: fail.path */
+};
+
+struct kt_unit_fail {
+	enum kt_unit_stage stage;
+	struct kt_bpf_fail bpf;
+	char path[PATH_MAX];
+	int unrestored;		/* what was changed before the failure could not all be put back */
+};
+
 /* A TCP socket's keepalive as getsockopt() gives it. */
 struct kt_sock_ka {
 	int on;			/* SO_KEEPALIVE */
@@ -409,7 +511,6 @@ struct kt_exec_failure {
 				 * library; KT_EXEC_NOLIB: the installed library's path */
 	char path2[PATH_MAX];	/* KT_EXEC_NOLIB: the build tree's, or "" */
 };
-
 
 /*
  * ka-tune probe: how long the path to a TCP server keeps an idle flow: what is measured and
@@ -810,6 +911,70 @@ int kt_sock_owners(const char *proc_dir, struct kt_sock *socks, size_t n,
  */
 int kt_sock_group(const struct kt_sock *socks, size_t n, struct kt_sock_group **ret_groups,
     size_t *ret_n);
+
+/*
+ * kt_cgroup.c: cgroup v2. kt_cgroup_mount() finds the cgroup2 mount in the mount table mountinfo
+ * (KT_MOUNTINFO): /sys/fs/cgroup on a unified hierarchy, /sys/fs/cgroup/unified on a hybrid one;
+ * a mount of the whole hierarchy wins over one of a subtree: 0 and buf, or -ENOENT (none),
+ * -ENAMETOOLONG, or a read error. kt_cgroup_open() opens the cgroup at path, absolute or
+ * relative to mount, as in "system.slice/nginx.service", and never anything but a directory:
+ * 0 and *ret (to kt_cgroup_close()), or -ENOENT, -ENOTDIR, -EACCES, -EMEDIUMTYPE (not on
+ * cgroup2), -EXDEV (on cgroup2 but not below mount), -ENAMETOOLONG, -EINVAL (empty path).
+ * kt_cgroup_rel() gives the path below mount that path names, as kt_cgroup_open() would, from
+ * the text alone (a cgroup that is gone): 0 and buf, or -EINVAL, -EXDEV, -ENAMETOOLONG.
+ * kt_cgroup_procs() calls fn(pid, arg) for every process in the cgroup open at cgfd and its
+ * descendants, as each cgroup.procs lists them when read, stopping at fn's first negative
+ * return, which it returns: 0 and *ret_n (when not NULL) processes seen, or a negative errno.
+ */
+int kt_cgroup_mount(const char *mountinfo, char *buf, size_t len);
+int kt_cgroup_open(const char *mount, const char *path, struct kt_cgroup *ret);
+int kt_cgroup_rel(const char *mount, const char *path, char *buf, size_t len);
+void kt_cgroup_close(struct kt_cgroup *cg);
+int kt_cgroup_procs(int cgfd, int (*fn)(int pid, void *arg), void *arg, size_t *ret_n);
+
+/*
+ * kt_bpf.c: keepalive for every TCP connection of a cgroup, set by ka-tune's BPF sock_ops
+ * program as each is established (Linux 5.9 or later). dir is KT_BPF_DIR, where the links are
+ * pinned so that they outlive ka-tune.
+ * kt_bpf_enable() attaches the program to cg with the values v gives (v->mask; the others keep
+ * the namespace's sysctls), or gives the program in force there v in place; one program per
+ * cgroup, none above or below it, beside any other tool's (BPF_F_ALLOW_MULTI). Returns 0 and
+ * fills *ret; or a negative errno and fills *ret_fail: -ERANGE, -EPERM (not root), -EALREADY
+ * (an ancestor or descendant has ka-tune's program), -ENOMEDIUM (no bpffs), -EUCLEAN (dir not
+ * root's own, mode 0700), -EEXIST (a pin not ka-tune's in the way), -EBUSY (a program attached
+ * without BPF_F_ALLOW_MULTI keeps others off), -ENOEXEC (the verifier refused the program, and
+ * said why), -ETIMEDOUT (the lock on dir).
+ * kt_bpf_disable() detaches ka-tune's program from the cgroup at rel (cg, or NULL when it is
+ * gone) and removes the pins of removed cgroups enabled at rel; never another program. Returns
+ * 0 and fills *ret, or a negative errno: -EPERM, -EACCES (not root), -ENOLINK (attached, but
+ * pinned in another bpffs), -EUCLEAN, -ETIMEDOUT.
+ * Connections keep what they were given: both act on those established afterwards.
+ * kt_bpf_list() lists ka-tune's links, ordered by path: 0 and *ret (to free; NULL when *ret_n
+ * is 0), or -EACCES (not root), -EUCLEAN, -ENOMEM; no bpffs or no dir is an empty list.
+ */
+int kt_bpf_enable(const char *dir, const struct kt_cgroup *cg, const struct kt_values *v,
+    unsigned int flags, struct kt_bpf_result *ret, struct kt_bpf_fail *ret_fail);
+int kt_bpf_disable(const char *dir, const char *rel, const struct kt_cgroup *cg, unsigned int flags,
+    struct kt_bpf_result *ret);
+int kt_bpf_list(const char *dir, struct kt_bpf_entry **ret, size_t *ret_n);
+
+/*
+ * kt_unit.c: keepalive for a systemd unit's cgroup that outlives the cgroup, through drop-ins
+ * in KT_UNIT_DIR named KT_DROPIN_NAME that run `ka-tune enable --cgroup` each time the unit
+ * starts. kt_unit_of_cgroup() says which unit a cgroup path (below the mount) is the cgroup of,
+ * if it is a service or a slice where systemd puts them: 0, ret_unit and *ret_kind, or -EINVAL.
+ * kt_unit_enable() is enable --persist: kt_bpf_enable(), then the drop-ins; when they cannot be
+ * written, the kernel is put back. kt_unit_disable() is disable: the drop-ins go, if there are
+ * any, then kt_bpf_disable(); when that fails, they are put back. Both return 0 and fill
+ * *ret_bpf and *ret_unit; or a negative errno and fill *ret_fail: -EINVAL (not a unit's
+ * cgroup, or bin not a plain absolute path: nothing done), or kt_bpf_enable()'s and
+ * kt_bpf_disable()'s errors (stage KT_UNIT_STAGE_BPF), or a file's (KT_UNIT_STAGE_FILE).
+ */
+int kt_unit_of_cgroup(const char *rel, char *ret_unit, size_t len, enum kt_unit_kind *ret_kind);
+int kt_unit_enable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
+    struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
+int kt_unit_disable(const struct kt_unit_req *req, struct kt_bpf_result *ret_bpf,
+    struct kt_unit_result *ret_unit, struct kt_unit_fail *ret_fail);
 
 /* kt_enable.c */
 /*

@@ -53,7 +53,7 @@ struct cli_command {
 
 extern const struct cli_command cli_cmd_show, cli_cmd_set, cli_cmd_check, cli_cmd_suggest,
     cli_cmd_sockets, cli_cmd_probe, cli_cmd_persist, cli_cmd_apply, cli_cmd_metrics,
-    cli_cmd_enable, cli_cmd_exec, cli_cmd_help;
+    cli_cmd_enable, cli_cmd_disable, cli_cmd_exec, cli_cmd_help;
 
 /* The network namespace the global --netns or --pid names (both NULL: the caller's own). */
 struct cli_target {
@@ -84,6 +84,7 @@ void cli_json_string(const char *s);
 const char *cli_set_line(const struct kt_values *v, char *buf, size_t len);
 void cli_json_bytes(const char *s, size_t len);
 void cli_note_change(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_dry_run_done(const char *what);
 int cli_finish(int status);
 
 /* cli_sock.c: how connections are written (sockets, enable). */
@@ -159,6 +160,9 @@ enum cli_about {
 	CLI_ABOUT_EXEC,		/* running a command, or the library preloaded into it */
 	CLI_ABOUT_PROBE,	/* probe: looking HOST up and connecting to it */
 	CLI_ABOUT_LISTEN,	/* probe --listen: listening on a port, and its connections */
+	CLI_ABOUT_CGROUP2,	/* finding the cgroup2 mount in the mount table */
+	CLI_ABOUT_CGROUP,	/* a cgroup given by path */
+	CLI_ABOUT_BPF,		/* ka-tune's BPF program, its links and pins (enable --cgroup) */
 };
 const char *cli_strerror(int err, enum cli_about about);
 const char *cli_denial(enum kt_denial why, int yama_scope);
@@ -175,6 +179,21 @@ void cli_json_running(const struct kt_values *before, const struct kt_values *af
 void cli_json_file(const char *path, const struct kt_persist_result *res);
 void cli_json_close(void);
 int cli_json_finish(int status);
+
+/* cli_cgroup.c: the cgroup of enable --cgroup and disable, what was done to it, its drop-ins. */
+/* Room for a policy as shown, "32767/32767/127". */
+#define CLI_POLICY_LEN	20
+int cli_cgroup_open(const char *opt, const char *path, int gone_ok, struct kt_cgroup *ret);
+const char *cli_cgroup_name(const char *rel);
+const char *cli_bpf_change(enum kt_bpf_change c, int dry_run);
+const char *cli_policy_text(const struct kt_values *v, char *buf, size_t len);
+void cli_json_policy(const struct kt_values *v);
+void cli_json_cgroup(const struct kt_cgroup *cg, const struct kt_bpf_result *res,
+    const struct kt_values *after);
+void cli_json_dropins(const struct kt_unit_result *u);
+int cli_dropins_changed(const struct kt_unit_result *u);
+void cli_dropins_text(const struct kt_unit_result *u, int dry_run);
+void cli_cgroup_failure(const char *name, int err, const struct kt_unit_fail *f);
 
 /* cli_set.c: the words for a failed kt_set(), and what the keys hold after it. */
 void cli_set_restored(const struct kt_values *old, const struct kt_values *want,

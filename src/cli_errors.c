@@ -91,6 +91,33 @@ static const struct wording {
 	{ EACCES, CLI_ABOUT_LISTEN, "permission denied (ports below 1024 need root or "
 				    "CAP_NET_BIND_SERVICE)" },
 
+	{ ENOENT, CLI_ABOUT_CGROUP2, "no cgroup2 file system is mounted (cgroup v2 is needed: "
+				     "mount -t cgroup2 none /sys/fs/cgroup/unified)" },
+	{ ENOENT, CLI_ABOUT_CGROUP, "no such cgroup" },
+	{ ENOTDIR, CLI_ABOUT_CGROUP, "not a cgroup: not a directory" },
+	{ EMEDIUMTYPE, CLI_ABOUT_CGROUP, "not a cgroup: not on the cgroup2 file system (cgroup v1 "
+					 "hierarchies have no BPF programs)" },
+	{ EXDEV, CLI_ABOUT_CGROUP, "not a cgroup below the cgroup2 mount" },
+	{ EINVAL, CLI_ABOUT_CGROUP, "not a cgroup path (empty, or a '.' or '..' in it)" },
+	{ EPERM, CLI_ABOUT_BPF, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN, or "
+				"CAP_SYS_ADMIN)" },
+	{ EACCES, CLI_ABOUT_BPF, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN, or "
+				 "CAP_SYS_ADMIN; " KT_BPF_DIR " is root's)" },
+	{ ENOMEDIUM, CLI_ABOUT_BPF, KT_BPF_FS " is not a BPF file system, where ka-tune pins what "
+				    "it attaches (systemd mounts it at boot; else: mount -t bpf bpf "
+				    KT_BPF_FS ")" },
+	{ EUCLEAN, CLI_ABOUT_BPF, KT_BPF_DIR " is not root's own directory of mode 0700, so its "
+				  "pins cannot be trusted: remove it" },
+	{ EEXIST, CLI_ABOUT_BPF, "a pin that is not ka-tune's is in the way in " KT_BPF_DIR },
+	{ EBUSY, CLI_ABOUT_BPF, "another program is attached to this cgroup or one above it "
+				"without BPF_F_ALLOW_MULTI, which keeps every other program off" },
+	{ EINVAL, CLI_ABOUT_BPF, "the kernel refused the request (needs Linux 5.9 or later)" },
+	{ ENOSYS, CLI_ABOUT_BPF, "this kernel has no bpf() system call (CONFIG_BPF_SYSCALL)" },
+	{ ENOLINK, CLI_ABOUT_BPF, "ka-tune's program is attached here, but pinned in another BPF "
+				  "file system than " KT_BPF_FS " (another mount namespace's): "
+				  "disable it from there" },
+	{ ETIMEDOUT, CLI_ABOUT_BPF, "timed out waiting for the lock on " KT_BPF_DIR },
+
 	/* Whatever the subject. */
 	{ EACCES, ANY, "permission denied" },
 	{ EPERM, ANY, "permission denied" },

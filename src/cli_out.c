@@ -221,6 +221,17 @@ cli_set_line(const struct kt_values *v, char *buf, size_t len)
 }
 
 /*
+ * A dry run's last word on stderr, after the plan on stdout, which is flushed first so that the
+ * plan comes first where both go to one file: "dry run: nothing written".
+ */
+void
+cli_dry_run_done(const char *what)
+{
+	fflush(stdout);
+	fprintf(stderr, "dry run: %s\n", what);
+}
+
+/*
  * Say that something was changed for real ("the values were set", "<file> was written"): if
  * stdout cannot be written afterwards, cli_finish() says so instead of a bare write error.
  */

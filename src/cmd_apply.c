@@ -94,8 +94,7 @@ apply(const struct kt_boot *b, enum kt_loader loader, const struct kt_values *wa
 	else
 		print_plan(&old, want, b);
 	if (dry_run) {
-		fflush(stdout);		/* the plan first where both go to one file */
-		fputs("dry run: nothing written\n", stderr);
+		cli_dry_run_done("nothing written");
 	}
 	return EXIT_OK;
 }

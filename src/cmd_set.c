@@ -78,8 +78,7 @@ set_now(const struct kt_values *want, int dry_run)
 	else
 		print_plan(&old, want);
 	if (dry_run) {
-		fflush(stdout);		/* the plan first where both go to one file */
-		fputs("dry run: nothing written\n", stderr);
+		cli_dry_run_done("nothing written");
 	}
 	return EXIT_OK;
 }
@@ -148,8 +147,7 @@ set_and_persist(struct cli_persist *p)
 	if (cli_json_enabled())
 		print_json(&old, &p->req.want, p->path, &res);
 	if (p->dry_run) {
-		fflush(stdout);
-		fputs("dry run: nothing written\n", stderr);
+		cli_dry_run_done("nothing written");
 	}
 	kt_persist_free(&res);
 	return r;

@@ -4,8 +4,9 @@
 #define KT_INTERNAL_H
 
 #include <stddef.h>
-#include <sys/types.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "katune.h"
@@ -353,5 +354,76 @@ int kt_conn_greeting(struct kt_conn *c);
 int kt_conn_trigger(struct kt_conn *c);
 int kt_conn_check(struct kt_conn *c, long long *ret_idle_ms);
 int kt_conn_lost(struct kt_conn *c, int err, long long *ret_idle_ms, enum kt_loss *ret_loss);
+
+/* kt_cgroup.c: call fn(dirfd, sub, arg) for the cgroup at cgfd and each descendant, parents
+ * first; sub is its path from cgfd's ("" for cgfd's own); a cgroup removed meanwhile is passed
+ * over; fn's first negative return stops the walk and is returned. */
+int kt_cgroup_walk(int cgfd, int (*fn)(int dirfd, const char *sub, void *arg), void *arg);
+
+/* kt_bpf_sys.c: the bpf() calls ka-tune makes, one each; an fd or 0, or a negative errno. */
+struct bpf_insn;
+int kt_sys_map_create(unsigned int type, unsigned int value_size, unsigned int max_entries,
+    unsigned int flags, const char *name);
+int kt_sys_prog_load(const struct bpf_insn *insns, size_t n, const char *name, char *log,
+    size_t log_len);
+int kt_sys_link_create(int prog_fd, int cgroup_fd);
+int kt_sys_link_detach(int link_fd);
+int kt_sys_pin(int fd, const char *path);
+int kt_sys_get(const char *path);
+int kt_sys_info(int fd, void *info, unsigned int len);
+int kt_sys_prog_by_id(unsigned int id);
+int kt_sys_map_by_id(unsigned int id);
+int kt_sys_map_lookup(int fd, unsigned int key, void *value);
+int kt_sys_prog_query(int cgroup_fd, int effective, unsigned int *ids, unsigned int *n);
+
+/* kt_bpf_verifier.c: a program through the verifier; its refusal in one line. */
+int kt_bpf_load(const struct bpf_insn *insns, size_t n, const int *map_fds, size_t nmaps,
+    const char *name, int *ret_fd, char *reason, size_t reason_len);
+void kt_bpf_reason(const char *log, char *buf, size_t len);
+
+/* kt_bpf_prog.c: ka-tune's program and its two maps, held together. */
+struct kt_prog {
+	int prog;	/* the program */
+	int policy;	/* its policy map: the policy word, then the cgroup path it was made for */
+	int count;	/* its per-CPU counters: connections enabled, and failed */
+};
+
+#define KT_PROG_INIT	{ -1, -1, -1 }
+
+int kt_bpf_policy_pack(const struct kt_values *v, uint64_t *ret_word);
+void kt_bpf_policy_unpack(uint64_t word, struct kt_values *ret);
+int kt_bpf_possible_cpus(const char *list, unsigned int *ret);
+int kt_prog_new(const char *rel, uint64_t word, struct kt_prog *ret, char *reason,
+    size_t reason_len);
+int kt_prog_open(int prog_fd, struct kt_prog *ret);
+int kt_prog_policy(const struct kt_prog *p, uint64_t *ret_word, char *rel, size_t rel_len);
+int kt_prog_set_policy(const struct kt_prog *p, uint64_t word);
+int kt_prog_counts(const struct kt_prog *p, unsigned long long *ret_enabled,
+    unsigned long long *ret_failed);
+void kt_prog_close(struct kt_prog *p);
+
+/* kt_bpf_pin.c: ka-tune's directory in the BPF file system, and the links pinned there. */
+#define KT_PINS_CREATE	0x1	/* make the directory when it is missing */
+#define KT_PINS_LOCK	0x2	/* take its lock, as enable and disable do */
+
+/* A link of ka-tune's, opened from its pin. */
+struct kt_link {
+	int fd;
+	struct kt_prog prog;		/* its program */
+	unsigned int id;		/* the link's id */
+	unsigned long long cgid;	/* the cgroup it attaches to; 0: none any more */
+};
+
+#define KT_LINK_INIT	{ -1, KT_PROG_INIT, 0, 0 }
+
+int kt_pins_open(const char *dir, unsigned int flags, int *ret_fd);
+int kt_pin_path(const char *dir, unsigned long long cgid, char *buf, size_t len);
+int kt_link_open(const char *path, struct kt_link *ret);
+void kt_link_close(struct kt_link *l);
+int kt_pins_prune(int dirfd, const char *dir, const char *rel, int dry_run, unsigned int *ret_n);
+
+/* kt_unit.c, shown to its tests: the drop-ins alone, written or removed all or none. */
+int kt_unit_files(const char *unit_dir, const char *bin, const char *rel, const struct kt_values *v,
+    int dry_run, struct kt_unit_result *ret, struct kt_unit_fail *ret_fail);
 
 #endif

@@ -13,7 +13,7 @@
 static const struct cli_command *const commands[] = {
 	&cli_cmd_show, &cli_cmd_set, &cli_cmd_check, &cli_cmd_suggest, &cli_cmd_sockets,
 	&cli_cmd_probe, &cli_cmd_persist, &cli_cmd_apply, &cli_cmd_metrics, &cli_cmd_enable,
-	&cli_cmd_exec, &cli_cmd_help,
+	&cli_cmd_disable, &cli_cmd_exec, &cli_cmd_help,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

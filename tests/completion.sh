@@ -65,7 +65,12 @@ done
 	cat <<-EOF
 	bz|ka-tune s|set show sockets suggest
 	bz|ka-tune e|enable exec
-	bz|ka-tune enable --dry-run --|--help --intvl --json --pid --port --probes --time
+	bz|ka-tune d|disable
+	bz|ka-tune enable --dry-run --|--cgroup --help --intvl --json --persist --pid --port --probes --time
+	bz|ka-tune enable --cgroup x --|--dry-run --help --intvl --json --persist --probes --time
+	bz|ka-tune enable --pid 1 --|--dry-run --help --intvl --json --port --probes --time
+	bz|ka-tune enable --list --|--help --json
+	bz|ka-tune disable --json --|--cgroup --dry-run --help
 	b|ka-tune enable --pid |
 	z|ka-tune enable --pid |~SELF
 	bz|ka-tune exec --time 5 --|--help --intvl --probes

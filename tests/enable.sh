@@ -25,47 +25,8 @@ python=/usr/bin/python3
 [ -x "$python" ] || python=$(command -v python3)
 ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 cleanup_cgroup=:
 trap 'stop_peers; eval "$cleanup_cgroup"; rm -rf "$tmp"' EXIT
-
-# start CTL [WRAPPER...] -- MODE PEER-ARGS...: run peer.py in the background (under WRAPPER,
-# which execs it) with the control FIFOs CTL.in and CTL.out, fresh ones, and wait for its
-# "ready". Sets $pid and $ports (its listening ports).
-start() {
-	c=$1
-	shift
-	wrap=
-	while [ "$1" != -- ]; do
-		wrap="$wrap $1"
-		shift
-	done
-	mode=$2
-	shift 2
-	rm -f "$c.in" "$c.out"
-	mkfifo -m 666 "$c.in" "$c.out" || { fail "cannot make $c's FIFOs"; return; }
-	$wrap "$python" "$peer" "$mode" "$c" "$@" >"$c.log" 2>&1 &
-	peers="$peers $!"
-	await "ready *" "$c.out" "$c.reply" || fail "peer $* did not get ready: $(cat "$c.log")"
-	pid=$(awk '{ print $2 }' "$c.reply")
-	ports=$(cut -d' ' -f3- "$c.reply")
-}
-
-# ask CTL LINE [PATTERN]: send the peer a command, wait for its answer (matching PATTERN,
-# default anything), which is then in $reply.
-ask() {
-	timeout "$handshake_secs" sh -c 'echo "$1" >"$2"' sh "$2" "$1.in" ||
-	    fail "peer $1: cannot send '$2'"
-	await "${3:-*}" "$1.out" "$1.reply" || fail "peer $1: no answer to '$2': $(cat "$1.log")"
-	reply=$(tail -n 1 "$1.reply")
-}
 
 # undisturbed CTL: the peer's exchange goes on, with every byte as sent, and no error.
 undisturbed() {
@@ -251,7 +212,6 @@ err_is "dry run: nothing changed"
 still 0 "$tmp/s" "$sport"
 run 0 sockets --port "$sport" --json
 jq_true '.summary.connections == 2 and .summary.keepalive_on == 0'
-
 
 ts "--json is one object with the documented fields"
 start "$tmp/s" -- server 0

@@ -26,39 +26,7 @@ python=/usr/bin/python3
 [ -x "$python" ] || python=$(command -v python3)
 ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 trap 'stop_peers; rm -rf "$tmp"' EXIT
-
-# start CTL COMMAND...: run COMMAND (a peer.py through ka-tune exec) in the background with
-# the control FIFOs CTL.in and CTL.out, and wait for its "ready". Sets $pid (the peer's, as it
-# says) and $ports.
-start() {
-	c=$1
-	shift
-	rm -f "$c.in" "$c.out"
-	mkfifo -m 666 "$c.in" "$c.out" || { fail "cannot make $c's FIFOs"; return; }
-	"$@" >"$c.log" 2>&1 &
-	peers="$peers $!"
-	started=$!
-	await "ready *" "$c.out" "$c.reply" || fail "$* did not get ready: $(cat "$c.log")"
-	pid=$(awk '{ print $2 }' "$c.reply")
-	ports=$(cut -d' ' -f3- "$c.reply")
-}
-
-# ask CTL LINE [PATTERN]: a command to the peer and its answer, in $reply.
-ask() {
-	timeout "$handshake_secs" sh -c 'echo "$1" >"$2"' sh "$2" "$1.in" ||
-	    fail "peer $1: cannot send '$2'"
-	await "${3:-*}" "$1.out" "$1.reply" || fail "peer $1: no answer to '$2': $(cat "$1.log")"
-	reply=$(tail -n 1 "$1.reply")
-}
 
 undisturbed() {
 	ask "$1" "grown 65536" grown
@@ -82,10 +50,10 @@ words_are() {
 ts() { stop_peers; t "$1"; }
 
 ts "a server and a client that never set SO_KEEPALIVE get it on every TCP socket"
-start "$tmp/s" "$bin" exec --time 10m -- "$python" "$peer" server "$tmp/s" 0
+spawn "$tmp/s" "$bin" exec --time 10m -- "$python" "$peer" server "$tmp/s" 0
 [ "$pid" = "$started" ] || fail "the peer's pid $pid is not ka-tune's $started: not exec'd"
 sport=$ports
-start "$tmp/c" "$bin" exec -- "$python" "$peer" client "$tmp/c" "127.0.0.1:$sport" \
+spawn "$tmp/c" "$bin" exec -- "$python" "$peer" client "$tmp/c" "127.0.0.1:$sport" \
     "[::1]:$sport"
 undisturbed "$tmp/c"
 words_are "$tmp/s" 1:600 1:600 1:600 1:600
@@ -97,11 +65,11 @@ words_are "$tmp/s" 1:600 1:600 1:600 1:600 1:600
 undisturbed "$tmp/s"
 
 ts "children started through sh -c have it too, with the values"
-start "$tmp/s" "$bin" exec --time 300 --intvl 10 --probes 3 -- sh -c \
+spawn "$tmp/s" "$bin" exec --time 300 --intvl 10 --probes 3 -- sh -c \
     "$python $peer server $tmp/s 0; :"
 [ "$pid" != "$started" ] || fail "the peer is not a child of sh"
 sport=$ports
-start "$tmp/c" "$bin" exec --time 120 -- sh -c "sh -c '$python $peer client $tmp/c \
+spawn "$tmp/c" "$bin" exec --time 120 -- sh -c "sh -c '$python $peer client $tmp/c \
 127.0.0.1:$sport; :'; :"
 words_are "$tmp/c" 1:120
 words_are "$tmp/s" 1:300 1:300 1:300

@@ -137,6 +137,57 @@ await() {
 		exit 1' sh "$1" "$2" >"$3"
 }
 
+# Background peers (tests/peer.py and the like), which the scripts talk to through two FIFOs of
+# their own, CTL.in and CTL.out, a line each way. spawn CTL COMMAND...: make them afresh (mode
+# 0666: a peer may run as another user), run COMMAND in the background, its output in CTL.log,
+# and wait for its "ready PID PORT...": sets $pid (the peer's, as it says), $ports (its
+# listening ports) and $started (the background job's pid). stop_peers ends every one started.
+peers=
+stop_peers() {
+	for p in $peers; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	peers=
+}
+
+spawn() {
+	c=$1
+	shift
+	rm -f "$c.in" "$c.out"
+	mkfifo -m 666 "$c.in" "$c.out" || { fail "cannot make $c's FIFOs"; return; }
+	"$@" >"$c.log" 2>&1 &
+	peers="$peers $!"
+	started=$!
+	await "ready *" "$c.out" "$c.reply" || fail "$* did not get ready: $(cat "$c.log")"
+	pid=$(awk '{ print $2 }' "$c.reply")
+	ports=$(cut -d' ' -f3- "$c.reply")
+}
+
+# start CTL [WRAPPER...] -- MODE PEER-ARGS...: spawn tests/peer.py ($peer, run by $python, both
+# set by the script) under WRAPPER, which execs it.
+start() {
+	c=$1
+	shift
+	wrap=
+	while [ "$1" != -- ]; do
+		wrap="$wrap $1"
+		shift
+	done
+	mode=$2
+	shift 2
+	spawn "$c" $wrap "$python" "$peer" "$mode" "$c" "$@"
+}
+
+# ask CTL LINE [PATTERN]: send the peer a command, and wait for its answer (matching PATTERN,
+# default anything), which is then in $reply.
+ask() {
+	timeout "$handshake_secs" sh -c 'echo "$1" >"$2"' sh "$2" "$1.in" ||
+	    fail "peer $1: cannot send '$2'"
+	await "${3:-*}" "$1.out" "$1.reply" || fail "peer $1: no answer to '$2': $(cat "$1.log")"
+	reply=$(tail -n 1 "$1.reply")
+}
+
 # uptime_ms: milliseconds since boot, in steps of 10 ms: a clock that never jumps, like the
 # kernel's timers and ka-tune's lock wait.
 uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }

@@ -18,14 +18,6 @@ ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 mkdir -p /etc/sysctl.d && mount -t tmpfs -o mode=0755 none /etc/sysctl.d ||
     { echo "FAIL: $name: cannot mount a tmpfs over /etc/sysctl.d" >&2; exit 1; }
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 trap 'stop_peers; rm -rf "$tmp"' EXIT
 
 # start_peer SOCKPEER-ARGS...: run sockpeer in the background until it says it is ready.

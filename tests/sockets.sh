@@ -14,14 +14,6 @@ cp "$KT_SOCKPEER" "$tmp/bin/sockpeer" && chmod 755 "$tmp/bin/sockpeer" || exit 1
 peer=$tmp/bin/sockpeer
 ip link set lo up || { echo "FAIL: $name: cannot bring lo up" >&2; exit 1; }
 
-peers=
-stop_peers() {
-	for p in $peers; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	peers=
-}
 trap 'stop_peers; rm -rf "$tmp"' EXIT
 
 # start_peer FILE [WRAPPER...] -- SOCKPEER-ARGS...: run sockpeer (under WRAPPER, such as ip netns
