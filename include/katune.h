@@ -318,13 +318,13 @@ struct kt_sock_group {
 /* A cgroup v2 directory, from kt_cgroup_open(). */
 struct kt_cgroup {
 	int fd;				/* the directory, open for reading */
-	unsigned long long id;		/* the kernel's id of the cgroup, never reused while it runs */
-	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for the mount's root */
+	unsigned long long id;		/* the kernel's id of the cgroup, never reused */
+	char rel[PATH_MAX];		/* its path below the cgroup2 mount, "" for its root */
 };
 
 /* What kt_bpf_enable() or kt_bpf_disable() did, or would do with KT_BPF_DRY_RUN. */
 enum kt_bpf_change {
-	KT_BPF_UNCHANGED,	/* the same policy was in force; or, to disable, none of ka-tune's */
+	KT_BPF_UNCHANGED,	/* the same policy was in force; disable: none of ka-tune's */
 	KT_BPF_ATTACHED,	/* a program was loaded, attached and its link pinned */
 	KT_BPF_UPDATED,		/* the program in force was given the new policy, in place */
 	KT_BPF_DETACHED,	/* ka-tune's program was detached and its pin removed */
@@ -334,7 +334,7 @@ enum kt_bpf_change {
 
 struct kt_bpf_result {
 	enum kt_bpf_change change;
-	struct kt_values before;	/* UPDATED, UNCHANGED, DETACHED: the policy that was in force */
+	struct kt_values before;	/* UPDATED, UNCHANGED, DETACHED: the policy in force */
 	unsigned int pruned;		/* pins of removed cgroups at the same path that went */
 };
 

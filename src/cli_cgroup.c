@@ -195,8 +195,8 @@ cli_cgroup_failure(const char *name, int err, const struct kt_unit_fail *f)
 		cli_error("%s: --cgroup %s: %s: %s", cmd, name, f->path,
 		    cli_strerror(err, CLI_ABOUT_ETC_WRITE));
 	else if (err == -ENOEXEC)
-		cli_error("%s: --cgroup %s: the kernel's verifier refused ka-tune's BPF program: %s",
-		    cmd, name, f->bpf.reason);
+		cli_error("%s: --cgroup %s: the kernel's verifier refused ka-tune's BPF program: "
+			  "%s", cmd, name, f->bpf.reason);
 	else if (err == -EALREADY && f->bpf.above && f->bpf.outside)
 		cli_error("%s: --cgroup %s: ka-tune's program is attached to a cgroup above the "
 			  "cgroup2 mount this namespace sees, and runs for this one already", cmd,

@@ -103,9 +103,9 @@ static const struct wording {
 				"CAP_SYS_ADMIN)" },
 	{ EACCES, CLI_ABOUT_BPF, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN, or "
 				 "CAP_SYS_ADMIN; " KT_BPF_DIR " is root's)" },
-	{ ENOMEDIUM, CLI_ABOUT_BPF, KT_BPF_FS " is not a BPF file system, where ka-tune pins what "
-				    "it attaches (systemd mounts it at boot; else: mount -t bpf bpf "
-				    KT_BPF_FS ")" },
+	{ ENOMEDIUM, CLI_ABOUT_BPF, KT_BPF_FS " is not a BPF file system, where ka-tune pins "
+				    "what it attaches (systemd mounts it at boot; else: "
+				    "mount -t bpf bpf " KT_BPF_FS ")" },
 	{ EUCLEAN, CLI_ABOUT_BPF, KT_BPF_DIR " is not root's own directory of mode 0700, so its "
 				  "pins cannot be trusted: remove it" },
 	{ EEXIST, CLI_ABOUT_BPF, "a pin that is not ka-tune's is in the way in " KT_BPF_DIR },

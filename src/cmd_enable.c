@@ -462,8 +462,7 @@ enable_cgroup(const char *arg, unsigned long long id, const struct enable_req *r
 	if (req->persist && kt_unit_of_cgroup(cg.rel, kind, sizeof(kind), &k) < 0) {
 		kt_cgroup_close(&cg);
 		return cli_usage_error("enable: --persist: --cgroup %s is not the cgroup of a "
-				       "systemd service or slice, whose drop-ins could make it last",
-		    ex.name);
+		    "systemd service or slice, whose drop-ins could make it last", ex.name);
 	}
 	r = cgroup_attach(&cg, req, &res, &unit, &fail);
 	if (r < 0) {
@@ -545,7 +544,7 @@ static const char *const takes_names[] = {
  */
 static const struct target {
 	const char *option;
-	unsigned long long max;		/* its argument: a number from 1 to max; 0: a path, or none */
+	unsigned long long max;		/* its argument: a number 1..max; 0: a path, or none */
 	unsigned int takes;
 	int (*run)(const char *arg, unsigned long long id, const struct enable_req *req);
 } targets[] = {

@@ -176,16 +176,11 @@ each_link(int dirfd, const char *dir, int (*fn)(const char *, struct kt_link *, 
     void *arg)
 {
 	struct dirent *de;
-	int fd, r = 0;
+	int r = 0;
 	DIR *d;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			(void)close(fd);
+	if ((r = kt_read_dir(dirfd, &d)) < 0)
 		return r;
-	}
 	while (r >= 0 && (errno = 0, de = readdir(d))) {
 		char path[PATH_MAX];
 		struct kt_link l;

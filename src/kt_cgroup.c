@@ -287,20 +287,15 @@ walk(int dirfd, char *sub, int depth, int (*fn)(int, const char *, void *), void
 	size_t at = strlen(sub);
 	struct dirent *de;
 	DIR *d;
-	int fd, r;
+	int r;
 
 	if (depth > WALK_DEPTH)
 		return -ELOOP;
 	r = fn(dirfd, sub, arg);
 	if (r < 0)
 		return r;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			(void)close(fd);
+	if ((r = kt_read_dir(dirfd, &d)) < 0)
 		return r;
-	}
 	while (r >= 0 && (errno = 0, de = readdir(d))) {
 		int child;
 

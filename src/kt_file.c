@@ -235,19 +235,12 @@ kt_file_clean(int dirfd, const char *name)
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	int fd, r;
+	int r;
 
 	if ((r = check_name(name)) < 0)
 		return r;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		(void)close(fd);
+	if ((r = kt_read_dir(dirfd, &d)) < 0)
 		return r;
-	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (!is_temp_of(de->d_name, name))
 			continue;

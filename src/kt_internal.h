@@ -3,6 +3,7 @@
 #ifndef KT_INTERNAL_H
 #define KT_INTERNAL_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -200,6 +201,7 @@ int kt_root_walk(int rootfd, const char *path, int flags, int *ret_fd);
 #define KT_READ_NULL_EMPTY	0x8	/* the null device reads as empty (a link to /dev/null) */
 int kt_read_file(int dirfd, const char *path, unsigned int flags, size_t max, char **ret_text,
     size_t *ret_len, unsigned int *ret_mode);
+int kt_read_dir(int dirfd, DIR **ret);
 
 /* kt_edit.c: the new text of the file persist writes. */
 extern const char kt_edit_header[];

@@ -147,18 +147,13 @@ kt_proc_sockets(int fddir, struct kt_fd_sock **ret_socks, size_t *ret_n)
 	struct kt_fd_sock *socks = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int r = 0, fd = dup(fddir);
 	DIR *d;
+	int r;
 
 	assert(ret_socks && ret_n);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		r = -errno;
-		if (fd >= 0)
-			(void)close(fd);
+	if ((r = kt_read_dir(fddir, &d)) < 0)
 		return r;
-	}
-	rewinddir(d);
 	while (r == 0 && (de = readdir(d))) {
 		char link[64];
 		struct kt_fd_sock s;

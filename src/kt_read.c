@@ -1,7 +1,8 @@
 /* kt_read.c: the one way ka-tune reads a whole file: bounded in size, never blocking, and never
  * opening for reading anything but a regular file (a FIFO would block, a device may act on being
- * opened: a watchdog starts, a tape rewinds). */
+ * opened: a watchdog starts, a tape rewinds); and a directory's entries. */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,4 +193,27 @@ kt_read_file(int dirfd, const char *path, unsigned int flags, size_t max, char *
 		(void)close(fd);
 	(void)close(pathfd);
 	return r;
+}
+
+/*
+ * Open a stream over the entries of the directory dirfd (O_PATH will do), from its first entry,
+ * leaving dirfd open and its own position alone. Returns 0 and sets *ret (closedir() it), or a
+ * negative errno (-ENOENT: a /proc directory whose process is gone).
+ */
+int
+kt_read_dir(int dirfd, DIR **ret)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
 }

@@ -189,7 +189,8 @@ make_dropins(const char *unit, enum kt_unit_kind kind, const char *bin, const ch
 			append_values(&d[0].text, &d[0].len, v, "");
 			append(&d[0].text, &d[0].len, "\"");
 		}
-		append(&d[1].text, &d[1].len, "[Unit]\nWants=" KT_SLICE_TEMPLATE "%s.service", unit);
+		append(&d[1].text, &d[1].len, "[Unit]\nWants=" KT_SLICE_TEMPLATE "%s.service",
+		    unit);
 	}
 	for (size_t i = 0; i < n; i++) {
 		append(&d[i].text, &d[i].len, "\n");

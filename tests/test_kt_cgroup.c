@@ -77,12 +77,13 @@ test_mount_whole_wins(void **state)
 {
 	char buf[PATH_MAX];
 
-	assert_int_equal(mount_of(*state, "50 23 0:26 /system.slice /run/x rw - cgroup2 cgroup2 rw\n"
+	assert_int_equal(mount_of(*state,
+	    "50 23 0:26 /system.slice /run/x rw - cgroup2 cgroup2 rw\n"
 	    "51 23 0:26 / /mnt/cg\\040two rw - cgroup2 cgroup2 rw\n"
 	    "52 23 0:26 / /later rw - cgroup2 cgroup2 rw\n", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/mnt/cg two");
-	assert_int_equal(mount_of(*state, "50 23 0:26 /system.slice /run/x rw - cgroup2 cgroup2 rw\n",
-	    buf, sizeof(buf)), 0);
+	assert_int_equal(mount_of(*state,
+	    "50 23 0:26 /system.slice /run/x rw - cgroup2 cgroup2 rw\n", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/run/x");
 }
 

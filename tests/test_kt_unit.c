@@ -138,7 +138,8 @@ test_service(void **state)
 
 	tmptree_mkdirs(t->root, "etc");
 	tmptree_path(t->root, "etc", dir, sizeof(dir));
-	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res, &fail), 0);
+	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res,
+	    &fail), 0);
 	assert_string_equal(res.unit, "web.service");
 	assert_int_equal(res.kind, KT_UNIT_SERVICE);
 	assert_int_equal(res.n, 1);
@@ -153,13 +154,16 @@ test_service(void **state)
 	assert_int_equal(st.st_mode & 07777, 0644);
 
 	tmptree_path(t->root, "etc", dir, sizeof(dir));
-	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res, &fail), 0);
+	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res,
+	    &fail), 0);
 	assert_int_equal(res.files[0].outcome, KT_PERSIST_UNCHANGED);
 	v.mask = 0;
-	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 1, &res, &fail), 0);
+	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 1, &res,
+	    &fail), 0);
 	assert_int_equal(res.files[0].outcome, KT_PERSIST_CHANGED);	/* would be */
 	assert_int_equal(res.files[0].existed, 1);
-	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res, &fail), 0);
+	assert_int_equal(kt_unit_files(dir, BIN, "system.slice/web.service", &v, 0, &res,
+	    &fail), 0);
 	holds(t, "etc/web.service.d/50-ka-tune.conf", HEADER "[Service]\n"
 	    "ExecStartPre=-+" BIN " enable --cgroup system.slice/web.service\n");
 
