@@ -17,6 +17,9 @@ set -eu
 TARGET_PCT=5
 ROUNDS=${ROUNDS:-15}
 CONNS=${CONNS:-30000}
+# The policy: all three values by default (the most the program does); VALUES= for keepalive
+# alone, with the namespace's sysctls.
+VALUES=${VALUES---time 600 --intvl 30 --probes 4}
 
 [ $# -eq 2 ] || die "usage: sh bench/cgroup.sh path/to/ka-tune build-dir"
 katune=$(realpath "$1") && [ -x "$katune" ] || die "$1: not an executable (run make first)"
@@ -41,7 +44,8 @@ mount -t bpf -o mode=0700 bpf /sys/fs/bpf || die "cannot mount a BPF file system
 mkdir "$base/plain" "$base/enforced" || die "cannot make the cgroups"
 trap '"$katune" disable --cgroup "$base/enforced" >/dev/null; umount /sys/fs/bpf' EXIT
 trap 'exit 1' HUP INT TERM
-"$katune" enable --cgroup "$base/enforced" --time 600 --intvl 30 --probes 4 >/dev/null ||
+# shellcheck disable=SC2086 # VALUES is a list of options
+"$katune" enable --cgroup "$base/enforced" $VALUES >/dev/null ||
 	die "ka-tune enable --cgroup failed"
 
 # incg CGROUP CMD...: run CMD in the cgroup; it prints its rate.
@@ -74,9 +78,10 @@ median=$(for x in $pairs; do
 	echo "$x" | awk -F: '{ printf "%.1f\n", ($2 - $1) / $1 * 100 }'
 done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 awk -v p="$plain" -v w="$with" -v t="$TARGET_PCT" -v n="$CONNS" -v r="$ROUNDS" -v e="$1" \
-    -v m="$median" 'BEGIN {
+    -v m="$median" -v v="$VALUES" 'BEGIN {
 	d = (p - w) / p * 100
-	printf "\nconnect+accept on loopback, best of %d rounds of %d, alternating:\n", r, n
+	printf "\nconnect+accept on loopback, best of %d rounds of %d, alternating (%s):\n", r, n,
+	    v == "" ? "keepalive alone" : v
 	printf "  plain cgroup                %8d /s\n", p
 	printf "  enforced (enable --cgroup)  %8d /s  (%+.1f%%; median of the rounds %+.1f%%)\n",
 	    w, -d, m
