@@ -4,6 +4,7 @@
  * persist's editor both ask here, so that they cannot disagree about which line sets a key. */
 #include <assert.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "katune.h"
@@ -255,21 +256,45 @@ struct comp {
 	int pattern;		/* it holds * ? or [ */
 };
 
-/* Key k's file as components from the root: "proc", "sys", then those of its path. */
-static size_t
-key_comps(enum kt_key k, struct comp *c)
-{
-	const char *p = kt_key(k)->path;
-	size_t n = 2;
+/*
+ * Our keys' files as components from the root: "proc", "sys", then those of their paths. Made
+ * once (key_files()): every line of every file is matched against them.
+ */
+struct key_files {
+	struct comp c[KT_NKEYS][8];
+	size_t n[KT_NKEYS];
+};
 
-	c[0] = (struct comp){ "proc", 4, 0 };
-	c[1] = (struct comp){ "sys", 3, 0 };
-	for (;; p++) {
-		c[n++] = (struct comp){ p, strcspn(p, "/"), 0 };
-		p += c[n - 1].n;
-		if (*p == '\0')
-			return n;
+static struct key_files key_files_made;
+static pthread_once_t key_files_once = PTHREAD_ONCE_INIT;
+
+static void
+make_key_files(void)
+{
+	struct key_files *kf = &key_files_made;
+
+	for (int k = 0; k < KT_NKEYS; k++) {
+		const char *p = kt_key(k)->path;
+		struct comp *c = kf->c[k];
+		size_t n = 2;
+
+		c[0] = (struct comp){ "proc", 4, 0 };
+		c[1] = (struct comp){ "sys", 3, 0 };
+		for (;; p++) {
+			c[n++] = (struct comp){ p, strcspn(p, "/"), 0 };
+			p += c[n - 1].n;
+			if (*p == '\0')
+				break;
+		}
+		kf->n[k] = n;
 	}
+}
+
+static const struct key_files *
+key_files(void)
+{
+	(void)pthread_once(&key_files_once, make_key_files);
+	return &key_files_made;
 }
 
 /* Whether component c (a pattern or not) matches want (wantlen bytes), as glob(3) matches. */
@@ -291,16 +316,14 @@ comp_matches(const struct comp *c, const char *want, size_t wantlen)
 
 /* Whether components c (n of them) are, or as a glob match, the file of one of our keys. */
 static int
-is_key_file(const struct comp *c, size_t n)
+is_key_file(const struct comp *c, size_t n, const struct key_files *kf)
 {
-	struct comp want[8];
-
 	for (int k = 0; k < KT_NKEYS; k++) {
 		size_t i = 0;
 
-		if (key_comps(k, want) != n)
+		if (kf->n[k] != n)
 			continue;
-		while (i < n && comp_matches(&c[i], want[i].s, want[i].n))
+		while (i < n && comp_matches(&c[i], kf->c[k][i].s, kf->c[k][i].n))
 			i++;
 		if (i == n)
 			return 1;
@@ -329,7 +352,7 @@ has_space(const char *p, size_t len)
  * components, or 0 when the name reaches none of our files.
  */
 static size_t
-resolve(const char *name, int dotdot, struct comp *c)
+resolve(const char *name, int dotdot, const struct key_files *kf, struct comp *c)
 {
 	size_t n = 2;
 
@@ -339,7 +362,7 @@ resolve(const char *name, int dotdot, struct comp *c)
 		const char *e = strchrnul(p, '/');
 		size_t len = (size_t)(e - p);
 
-		if (p != name && is_key_file(c, n))
+		if (p != name && is_key_file(c, n, kf))
 			return 0;	/* a component after a file: ENOTDIR */
 		if (len == 2 && p[0] == '.' && p[1] == '.') {
 			if (!dotdot || (n > 0 && c[n - 1].pattern))
@@ -407,21 +430,22 @@ int
 kt_sysctld_reaches(enum kt_loader dialect, const struct kt_setting *s, enum kt_key k,
     char *spelled, size_t len)
 {
-	struct comp c[MAX_COMPS], want[8];
+	struct comp c[MAX_COMPS];
 	const char *last, *klast = strrchr(kt_key(k)->path, '/') + 1;
-	size_t n, nwant;
+	const struct key_files *kf;
+	size_t n;
 
 	assert(s);
 	/* Most lines are other keys': an exact name must end in the key's file name. */
 	last = strrchr(s->name, '/');
 	if (!s->glob && strcmp(last ? last + 1 : s->name, klast) != 0)
 		return 0;
-	nwant = key_comps(k, want);
-	n = resolve(s->name, dialect == KT_LOADER_PROCPS, c);
-	if (n != nwant)
+	kf = key_files();
+	n = resolve(s->name, dialect == KT_LOADER_PROCPS, kf, c);
+	if (n != kf->n[k])
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!comp_matches(&c[i], want[i].s, want[i].n))
+		if (!comp_matches(&c[i], kf->c[k][i].s, kf->c[k][i].n))
 			return 0;
-	return !spelled || spell(s->name, c, want, n, spelled, len) == 0;
+	return !spelled || spell(s->name, c, kf->c[k], n, spelled, len) == 0;
 }
