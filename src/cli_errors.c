@@ -99,6 +99,8 @@ static const struct wording {
 					 "hierarchies have no BPF programs)" },
 	{ EXDEV, CLI_ABOUT_CGROUP, "not a cgroup below the cgroup2 mount" },
 	{ EINVAL, CLI_ABOUT_CGROUP, "not a cgroup path (empty, or a '.' or '..' in it)" },
+	{ EACCES, CLI_ABOUT_CGROUP, "permission denied: the cgroup cannot be opened (and it "
+				    "needs root: CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)" },
 	{ EPERM, CLI_ABOUT_BPF, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN, or "
 				"CAP_SYS_ADMIN)" },
 	{ EACCES, CLI_ABOUT_BPF, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN, or "

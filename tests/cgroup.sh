@@ -156,6 +156,11 @@ as_nobody 1 disable --cgroup "$in"
 err_has "needs root (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)"
 [ ! -e $bpffs/ka-tune ] || fail "$bpffs/ka-tune was made"
 programs_are "$in" ""
+# A cgroup the user cannot even open (mode 0700, as mktemp -d makes): still said to need root.
+mkdir "$mount/$in/closed" && chmod 0700 "$mount/$in/closed" || fail "cannot make a closed cgroup"
+as_nobody 1 enable --cgroup "$in/closed" --time 60
+err_is "ka-tune: enable: --cgroup $in/closed: permission denied: the cgroup cannot be opened (and it needs root: CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN)"
+rmdir "$mount/$in/closed"
 
 ts "a foreign sock_ops program, attached by the test with BPF_F_ALLOW_MULTI"
 "$foreign" attach "$mount/$in" $fpin || fail "cannot attach the foreign program"
