@@ -240,8 +240,8 @@ print_text(const char *target, const struct kt_probe_result *r)
 		printf("note: the far end itself ended a connection after %s s (%s)\n",
 		    secs(r->server_ms, NEAREST, srv, sizeof(srv)), end_name(r->server_end));
 	if (r->addr[0])
-		printf("measured %s in %s s with %u connections: %u kept, %u lost, %u ended by the "
-		       "far end, %u failed\n", r->addr,
+		printf("measured %s in %s s with %u connections opened: %u kept, %u lost, %u ended "
+		       "by the far end, %u failed\n", r->addr,
 		    secs(r->elapsed_ms, NEAREST, el, sizeof(el)), r->opened, r->kept, r->lost,
 		    r->ended, r->failed);
 }

@@ -282,7 +282,7 @@ text15() {
 	    "$out" || fail "no bracket line"
 	grep -Eq "^apply: ka-tune set --time $n --intvl $n --probes $n\$" "$out" ||
 	    fail "no set line"
-	grep -Eq "^measured $far4 in $s s with $n connections: $n kept, $n lost, 0 ended " \
+	grep -Eq "^measured $far4 in $s s with $n connections opened: $n kept, $n lost, 0 ended " \
 	    "$out" || fail "no summary line"
 	out_has " lost, 0 ended by the far end, 0 failed"
 	bounds=$(sed -n 's/.* between \([0-9.]*\) and \([0-9.]*\) s.*/\1 \2/p' "$out")
