@@ -45,12 +45,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 static void
 test_profile_find(void **state)
 {
@@ -368,7 +362,8 @@ main(void)
 		cmocka_unit_test(test_profile_find_unknown),
 		cmocka_unit_test(test_profile_at),
 		cmocka_unit_test(test_profile_timeout_fixed),
-		cmocka_unit_test_setup_teardown(test_profile_timeout_conntrack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_timeout_conntrack,
+		    setup, tmptree_teardown),
 		cmocka_unit_test(test_profile_timeout_long_root),
 		cmocka_unit_test(test_idle_margin),
 		cmocka_unit_test(test_behind_check),

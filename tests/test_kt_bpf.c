@@ -16,21 +16,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_bpf");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* A value out of range: -ERANGE before the cgroup (here no open one) is looked at; the out
  * parameters are untouched, but for the failure's details, cleared. */
 static void
@@ -73,7 +58,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_range),
-		cmocka_unit_test_setup_teardown(test_disable_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disable_nothing,
+		    tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,21 +25,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_bpf_pin");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Where no bpffs is, nothing is made, and listing finds nothing. */
 static void
 test_no_bpffs(void **state)
@@ -164,10 +149,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_bpffs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_bpffs, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_pin_path),
-		cmocka_unit_test_setup_teardown(test_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_pin, tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,21 +18,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_cgroup");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* kt_cgroup_mount() on a mount table holding text; its result, the mount in buf. */
 static int
 mount_of(const struct tmptree *t, const char *text, char *buf, size_t len)
@@ -280,14 +265,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_mount_hybrid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mount_unified, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mount_whole_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mount_none, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mount_hybrid, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_mount_unified,
+		    tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_mount_whole_wins,
+		    tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_mount_none, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_open, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_rel),
-		cmocka_unit_test_setup_teardown(test_procs_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_procs_tree, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_walk, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_procs_real),
 	};
 

@@ -20,23 +20,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_exec");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Write rel: a 64-bit ELF file of this machine's byte order, its second program header of
  * type second (PT_INTERP: dynamic), with nph headers in all. */
 static void
@@ -247,9 +230,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_inspect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inspect, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_inspect_real),
-		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_env_values),
 	};

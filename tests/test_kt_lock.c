@@ -16,21 +16,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_lock");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Milliseconds on the monotonic clock. */
 static long long
 ms_now(void)
@@ -92,7 +77,7 @@ test_lock_timeout(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, tmptree_setup, tmptree_teardown)
 
 int
 main(void)

@@ -22,21 +22,6 @@
 
 static const enum kt_loader loaders[] = { KT_LOADER_SYSTEMD, KT_LOADER_PROCPS };
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_machine");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 static void
 remove_in(const struct tmptree *t, const char *rel)
 {
@@ -162,7 +147,7 @@ test_kernel_hz(void **state)
 	assert_int_equal(kt_kernel_hz(missing), 1000);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, tmptree_setup, tmptree_teardown)
 
 int
 main(void)

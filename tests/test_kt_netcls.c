@@ -14,23 +14,6 @@
 #include "katune.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_netcls");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /*
  * A tree: proc/self and proc/77 in the cgroups given of a net_cls,net_prio hierarchy, mounted
  * (as proc/self/mountinfo says) at cg, with a space in its name, escaped as mountinfo does.
@@ -142,10 +125,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_cgroup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alike, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_differ, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_cgroup, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_alike, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_differ, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown, tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests_name("kt_netcls", tests, NULL, NULL);

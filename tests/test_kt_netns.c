@@ -245,23 +245,6 @@ expect_untouched(const char *path, int err)
 	assert_not_opened(in, path);
 }
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_netns");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* A FIFO would block a reader's open() until a writer came; a device acts on being opened. */
 static void
 test_open_fifo_device_file(void **state)
@@ -495,13 +478,15 @@ main(void)
 		cmocka_unit_test(test_open_pid),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_reopen_gone),
-		cmocka_unit_test_setup_teardown(test_open_fifo_device_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_fifo_device_file,
+		    tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_open_link, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_is_path),
-		cmocka_unit_test_setup_teardown(test_list_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_missing_dirs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_unseen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_tree, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_list_missing_dirs,
+		    tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_list_unseen, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_tree, tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests_name("kt_netns", tests, NULL, NULL);

@@ -118,12 +118,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 static void
 test_read_good(void **state)
 {
@@ -758,7 +752,7 @@ test_set_out_of_range(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, tmptree_teardown)
 
 int
 main(void)

@@ -20,23 +20,6 @@
 #include "../src/kt_internal.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_procpid");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Only "socket:[N]" with N a 32-bit number above 0 is a socket link. */
 static void
 test_socket_link(void **state)
@@ -187,9 +170,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socket_link),
 		cmocka_unit_test(test_entry_number),
-		cmocka_unit_test_setup_teardown(test_comm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sockets_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sockets_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_comm, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_tree, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_none, tmptree_setup, tmptree_teardown),
 		cmocka_unit_test(test_sockets_self),
 	};
 

@@ -14,23 +14,6 @@
 #include "katune.h"
 #include "tmptree.h"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_ptrace");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Write rel/status with the ids and capability sets given (as /proc/PID/status lays them). */
 static void
 put_status(const struct tmptree *t, const char *rel, unsigned int uid, unsigned int euid,
@@ -133,8 +116,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_denials, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_denials, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_errors, tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests_name("kt_ptrace", tests, NULL, NULL);

@@ -25,21 +25,6 @@
 /* A text pointer the library never returns, to see that a failure leaves *ret_text alone. */
 static char sentinel[] = "sentinel";
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_read");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Read rel below the tree (as a root with KT_READ_IN_ROOT), expecting err; 0 returns the text. */
 static char *
 read_in(const struct tmptree *t, const char *rel, unsigned int flags, size_t max, int err,
@@ -275,7 +260,7 @@ test_proc(void **state)
 	    NULL), -EFBIG);
 }
 
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_setup_teardown(f, tmptree_setup, tmptree_teardown)
 
 int
 main(void)

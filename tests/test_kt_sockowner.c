@@ -56,23 +56,6 @@ test_owners_finds_self(void **state)
 	(void)close(fd);
 }
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_sockowner");
-
-	if (!t)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Give process pid of the tree the name comm (as /proc/PID/comm holds it) and the fd link. */
 static void
 put_fd(const struct tmptree *t, int pid, const char *comm, int fd, const char *link)
@@ -192,9 +175,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owners_finds_self),
-		cmocka_unit_test_setup_teardown(test_owners_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owners_not_seen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owners_no_proc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owners_tree, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_owners_not_seen,
+		    tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_owners_no_proc,
+		    tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests_name("kt_sockowner", tests, NULL, NULL);

@@ -21,21 +21,6 @@
 
 #define BIN	"/usr/sbin/ka-tune"
 
-static int
-setup(void **state)
-{
-	struct tmptree *t = tmptree_new("test_kt_unit");
-
-	*state = t;
-	return t ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	return tmptree_free(*state);
-}
-
 /* Where systemd puts services and slices, and the unit each is. */
 static void
 test_unit_of_cgroup(void **state)
@@ -257,9 +242,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unit_of_cgroup),
 		cmocka_unit_test(test_not_a_unit),
-		cmocka_unit_test_setup_teardown(test_service, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_or_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_service, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_slice, tmptree_setup, tmptree_teardown),
+		cmocka_unit_test_setup_teardown(test_all_or_none, tmptree_setup, tmptree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,6 +81,23 @@ tmptree_free(struct tmptree *t)
 	return r;
 }
 
+/*
+ * The setup and teardown of a test (or group) whose state is a fresh tree, named after the test
+ * program: cmocka's setup and teardown functions, for the tests that need nothing more.
+ */
+int
+tmptree_setup(void **state)
+{
+	*state = tmptree_new(program_invocation_short_name);
+	return *state ? 0 : -1;
+}
+
+int
+tmptree_teardown(void **state)
+{
+	return tmptree_free(*state);
+}
+
 /* Put the path of rel below root in buf; a path that does not fit fails the test. */
 void
 tmptree_path(const char *root, const char *rel, char *buf, size_t len)

@@ -20,6 +20,8 @@ int tmptree_make(char *root, size_t len, const char *name);
 int tmptree_remove(const char *root);
 struct tmptree *tmptree_new(const char *name);
 int tmptree_free(struct tmptree *t);
+int tmptree_setup(void **state);
+int tmptree_teardown(void **state);
 void tmptree_path(const char *root, const char *rel, char *buf, size_t len);
 void tmptree_mkdirs(const char *root, const char *rel);
 void tmptree_write(const char *path, const void *buf, size_t len);
